@@ -1,0 +1,146 @@
+//! The prefilter: one Aho-Corasick pass over each unit for every keyword of
+//! every detector (triggers, context and negative words), plus a digit-run
+//! scan. Detectors run only on units where their trigger fired
+//! (trufflehog's keyword core).
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+
+/// What a keyword means to one detector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Trigger,
+    Positive,
+    Negative,
+}
+
+/// A keyword occurrence in normalised text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hit {
+    pub keyword: usize,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// All keywords of all detectors in one automaton.
+#[derive(Debug, Clone)]
+pub struct Prefilter {
+    automaton: AhoCorasick,
+    /// For each keyword: (detector index, role).
+    pub owners: Vec<Vec<(usize, Role)>>,
+    pub keywords: Vec<String>,
+}
+
+impl Prefilter {
+    /// Builds the automaton from (detector index, role, keyword) triples.
+    /// Keywords must already be normalised.
+    pub fn new(entries: impl IntoIterator<Item = (usize, Role, String)>) -> Prefilter {
+        let mut keywords: Vec<String> = Vec::new();
+        let mut owners: Vec<Vec<(usize, Role)>> = Vec::new();
+        let mut index = std::collections::HashMap::new();
+        for (det, role, kw) in entries {
+            let key = kw.to_ascii_lowercase();
+            let id = *index.entry(key.clone()).or_insert_with(|| {
+                keywords.push(key);
+                owners.push(Vec::new());
+                keywords.len() - 1
+            });
+            if !owners[id].contains(&(det, role)) {
+                owners[id].push((det, role));
+            }
+        }
+        let automaton = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(&keywords)
+            .expect("keyword automaton builds");
+        Prefilter {
+            automaton,
+            owners,
+            keywords,
+        }
+    }
+
+    /// Every keyword occurrence, overlapping ones included.
+    pub fn hits(&self, text: &str, out: &mut Vec<Hit>) {
+        out.clear();
+        for m in self.automaton.find_overlapping_iter(text) {
+            out.push(Hit {
+                keyword: m.pattern().as_usize(),
+                start: m.start(),
+                end: m.end(),
+            });
+        }
+    }
+
+    /// The keyword ids found in `text` (for hints: short strings).
+    pub fn keywords_in(&self, text: &str) -> Vec<usize> {
+        let mut v: Vec<usize> = self
+            .automaton
+            .find_overlapping_iter(text)
+            .map(|m| m.pattern().as_usize())
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+}
+
+/// The longest run of ASCII digits in `text`, where a single space or hyphen
+/// between two digits continues the run (`1234 5678 9018` is a run of 12).
+pub fn longest_digit_run(text: &str) -> usize {
+    let b = text.as_bytes();
+    let mut best = 0;
+    let mut run = 0;
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c.is_ascii_digit() {
+            run += 1;
+            if run > best {
+                best = run;
+            }
+        } else if (c == b' ' || c == b'-')
+            && run > 0
+            && b.get(i + 1).is_some_and(u8::is_ascii_digit)
+        {
+            // separator inside a run: keep counting
+        } else {
+            run = 0;
+        }
+        i += 1;
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digit_runs() {
+        assert_eq!(longest_digit_run("番号 1234 5678 9018 です"), 12);
+        assert_eq!(longest_digit_run("03-1234-5678"), 10);
+        assert_eq!(longest_digit_run("a1b22c"), 2);
+        assert_eq!(longest_digit_run("12  34"), 2);
+        assert_eq!(longest_digit_run(""), 0);
+    }
+
+    #[test]
+    fn overlapping_keywords_all_found() {
+        let p = Prefilter::new(vec![
+            (0, Role::Trigger, "個人番号".to_string()),
+            (1, Role::Negative, "番号".to_string()),
+            (2, Role::Positive, "TEL".to_string()),
+        ]);
+        let mut hits = Vec::new();
+        p.hits("個人番号 tel", &mut hits);
+        let kws: Vec<&str> = hits
+            .iter()
+            .map(|h| p.keywords[h.keyword].as_str())
+            .collect();
+        assert!(kws.contains(&"個人番号"));
+        assert!(kws.contains(&"番号"));
+        assert!(kws.contains(&"tel"));
+    }
+}

@@ -1,0 +1,203 @@
+//! Text units: what extractors produce and detectors read.
+//!
+//! A unit is a stretch of text with a way to name where any byte of it came
+//! from (its [`Locator`]) and optional context hints (a column header, a form
+//! label). Extractors push units; the engine never sees file formats.
+
+use std::borrow::Cow;
+use std::fmt;
+
+/// A human-readable place inside a file or member, printed exactly as the
+/// findings contract spells it (`line 40`, `page 3`, `Sheet1!C5`, `header`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Location {
+    /// A line of a text file (1-based).
+    Line(u32),
+    /// A field of a delimited file: 1-based line and column.
+    LineColumn { line: u32, column: u32 },
+    /// A page of a paged document (1-based).
+    Page(u32),
+    /// A spreadsheet cell: `Sheet1!C5`.
+    Cell { sheet: String, cell: String },
+    /// A paragraph of a word-processor document (1-based).
+    Paragraph(u32),
+    /// Any other named place: `header`, `subject`, `body`, `comment 2`, `slide 4`.
+    Named(String),
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::Line(n) => write!(f, "line {n}"),
+            Location::LineColumn { line, column } => write!(f, "line {line} column {column}"),
+            Location::Page(n) => write!(f, "page {n}"),
+            Location::Cell { sheet, cell } => write!(f, "{sheet}!{cell}"),
+            Location::Paragraph(n) => write!(f, "paragraph {n}"),
+            Location::Named(s) => f.write_str(s),
+        }
+    }
+}
+
+/// A part of a unit with its own location and hint: a CSV field or a sheet
+/// cell within a row that is scanned as one unit, so that context words in
+/// neighbouring cells count and digits split across cells can be joined.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cell {
+    /// Byte range in the unit's original text.
+    pub start: usize,
+    pub end: usize,
+    pub location: Location,
+    /// Header of the cell's column (or its form label), if known.
+    pub hint: Option<String>,
+}
+
+/// How to name the place of a byte offset within a unit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Locator {
+    /// The whole unit has one location.
+    Fixed(Location),
+    /// The unit is a run of lines; `first_line` is the number of its first line.
+    Lines { first_line: u32 },
+    /// The unit is a row of cells, in order, separated by tabs.
+    Cells(Vec<Cell>),
+}
+
+/// A piece of extracted text with its location and context hints.
+#[derive(Debug, Clone)]
+pub struct TextUnit<'a> {
+    pub text: Cow<'a, str>,
+    pub locator: Locator,
+    /// A hint that applies to the whole unit (e.g. a form label).
+    pub context_hint: Option<String>,
+}
+
+impl<'a> TextUnit<'a> {
+    /// A unit with one fixed location.
+    pub fn fixed(text: impl Into<Cow<'a, str>>, location: Location) -> Self {
+        TextUnit {
+            text: text.into(),
+            locator: Locator::Fixed(location),
+            context_hint: None,
+        }
+    }
+
+    /// A unit of lines starting at line 1.
+    pub fn lines(text: impl Into<Cow<'a, str>>) -> Self {
+        TextUnit {
+            text: text.into(),
+            locator: Locator::Lines { first_line: 1 },
+            context_hint: None,
+        }
+    }
+
+    /// A row of cells: texts are joined by tabs and each keeps its location and hint.
+    pub fn row(
+        cells: impl IntoIterator<Item = (String, Location, Option<String>)>,
+    ) -> TextUnit<'static> {
+        let mut text = String::new();
+        let mut out = Vec::new();
+        for (value, location, hint) in cells {
+            if !text.is_empty() {
+                text.push('\t');
+            }
+            let start = text.len();
+            // Tabs and newlines inside a cell would confuse the joined row.
+            for c in value.chars() {
+                text.push(if c == '\t' { ' ' } else { c });
+            }
+            out.push(Cell {
+                start,
+                end: text.len(),
+                location,
+                hint,
+            });
+        }
+        TextUnit {
+            text: Cow::Owned(text),
+            locator: Locator::Cells(out),
+            context_hint: None,
+        }
+    }
+
+    /// The cell that contains original byte offset `pos`, if the unit has cells.
+    pub fn cell_at(&self, pos: usize) -> Option<&Cell> {
+        match &self.locator {
+            Locator::Cells(cells) => {
+                let idx = cells.partition_point(|c| c.end < pos);
+                cells.get(idx).filter(|c| c.start <= pos)
+            }
+            _ => None,
+        }
+    }
+
+    /// The location of original byte offset `pos`.
+    pub fn location_at(&self, pos: usize) -> Location {
+        match &self.locator {
+            Locator::Fixed(l) => l.clone(),
+            Locator::Lines { first_line } => {
+                let upto = &self.text.as_bytes()[..pos.min(self.text.len())];
+                let newlines = upto.iter().filter(|&&b| b == b'\n').count() as u32;
+                Location::Line(first_line + newlines)
+            }
+            Locator::Cells(cells) => match self.cell_at(pos) {
+                Some(c) => c.location.clone(),
+                None => cells
+                    .last()
+                    .map(|c| c.location.clone())
+                    .unwrap_or(Location::Named("row".into())),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_print_as_the_contract_says() {
+        assert_eq!(Location::Line(40).to_string(), "line 40");
+        assert_eq!(Location::Page(3).to_string(), "page 3");
+        assert_eq!(
+            Location::Cell {
+                sheet: "Sheet1".into(),
+                cell: "C5".into()
+            }
+            .to_string(),
+            "Sheet1!C5"
+        );
+        assert_eq!(Location::Paragraph(12).to_string(), "paragraph 12");
+        assert_eq!(Location::Named("header".into()).to_string(), "header");
+    }
+
+    #[test]
+    fn line_locator_counts_newlines() {
+        let u = TextUnit::lines("a\nb\n個人番号\n");
+        let pos = u.text.find("個人").unwrap();
+        assert_eq!(u.location_at(pos), Location::Line(3));
+        assert_eq!(u.location_at(0), Location::Line(1));
+    }
+
+    #[test]
+    fn row_cells_keep_their_locations() {
+        let u = TextUnit::row(vec![
+            (
+                "山田".to_string(),
+                Location::LineColumn { line: 2, column: 1 },
+                Some("氏名".to_string()),
+            ),
+            (
+                "1234".to_string(),
+                Location::LineColumn { line: 2, column: 2 },
+                None,
+            ),
+        ]);
+        assert_eq!(u.text, "山田\t1234");
+        let pos = u.text.find("12").unwrap();
+        assert_eq!(
+            u.location_at(pos),
+            Location::LineColumn { line: 2, column: 2 }
+        );
+        assert_eq!(u.cell_at(0).unwrap().hint.as_deref(), Some("氏名"));
+    }
+}

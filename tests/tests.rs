@@ -1,0 +1,8 @@
+//! The one integration-test binary (ripgrep's layout): topic modules below.
+
+mod util;
+
+mod cli;
+mod contract;
+mod detectors;
+mod encodings;
