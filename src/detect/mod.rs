@@ -470,7 +470,7 @@ impl Engine {
                 (ms, me),
                 unit,
                 norm,
-                hint_context || p.label_is_context,
+                (hint_context || p.label_is_context, hint_context),
             );
             let level = match ctx {
                 Context::Negative => d.ladder.negative_context,
@@ -544,12 +544,13 @@ impl Engine {
         (ms, me): (usize, usize),
         unit: &TextUnit<'_>,
         norm: &crate::normalize::Normalized<'_>,
-        structural: bool,
+        (structural, hint_only_label): (bool, bool),
     ) -> Context {
         let d = &self.detectors[det];
         let text = scan.text;
+        // Never echo hint or label text: a mis-detected header row is data.
         if structural {
-            return Context::Positive(String::from("(label)"));
+            return Context::Positive(String::from(if hint_only_label { "(column header)" } else { "(label)" }));
         }
         let mut best_pos: Option<(usize, usize)> = None; // (distance, keyword)
         let mut best_neg: Option<usize> = None;
@@ -567,7 +568,7 @@ impl Engine {
         {
             for &k in kws {
                 if self.has_role(k, det, Role::Positive) && best_pos.is_none() {
-                    best_pos = Some((0, k));
+                    best_pos = Some((0, usize::MAX));
                 }
             }
             for &k in kws {
@@ -635,6 +636,7 @@ impl Engine {
         }
         match (best_pos, best_neg) {
             (Some((p, _)), Some(n)) if n < p => Context::Negative,
+            (Some((_, usize::MAX)), _) => Context::Positive("(column header)".into()),
             (Some((_, k)), _) => Context::Positive(self.prefilter.keywords[k].clone()),
             (None, Some(_)) => Context::Negative,
             (None, None) => Context::None,

@@ -1,0 +1,104 @@
+//! CSV and TSV: each record is one unit (a row of cells joined by tabs) so
+//! that a label in one field is context for the next; a header row gives
+//! every cell of its column a context hint (a column headed 個人番号 makes
+//! its cells context-matched). Locations are `line L column C`.
+
+use super::{encoding, ExtractContext, ExtractError, Extractor, Format};
+use crate::text::{Location, TextUnit};
+
+/// Reads comma- and tab-separated files.
+pub struct Delimited;
+
+impl Extractor for Delimited {
+    fn formats(&self) -> &'static [Format] {
+        &[Format::Csv, Format::Tsv]
+    }
+
+    fn extract(&self, _name: &str, format: Format, data: &[u8], cx: &mut ExtractContext<'_>) -> Result<(), ExtractError> {
+        cx.budget.charge_bytes(data.len() as u64)?;
+        let decoded = encoding::decode(data);
+        let delimiter = if format == Format::Tsv { b'\t' } else { b',' };
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(delimiter)
+            .from_reader(decoded.text.as_bytes());
+        let mut header: Option<Vec<String>> = None;
+        let mut first = true;
+        let mut record = csv::StringRecord::new();
+        loop {
+            match reader.read_record(&mut record) {
+                Ok(false) => break,
+                Ok(true) => {}
+                Err(e) => {
+                    // A malformed record (e.g. an unclosed quote): read the
+                    // rest as plain lines rather than losing it.
+                    let line = e.position().map(|p| p.line()).unwrap_or(0);
+                    tracing::debug!(line, "CSV parse error, falling back to lines");
+                    let mut unit = TextUnit::lines(decoded.text.clone());
+                    unit.locator = crate::text::Locator::Lines { first_line: 1 };
+                    return cx.units.unit(&cx.member, unit);
+                }
+            }
+            let line = record.position().map(|p| p.line() as u32).unwrap_or(0);
+            // The header row itself gets no hints (a label is no value).
+            let header_now = header.take();
+            if first {
+                first = false;
+                if is_header(&record) {
+                    header = Some(record.iter().map(|s| s.trim().to_string()).collect());
+                }
+            }
+            let hints = header_now.as_ref();
+            let cells = record.iter().enumerate().map(|(i, value)| {
+                let hint = hints
+                    .and_then(|h| h.get(i))
+                    .filter(|h| !h.is_empty())
+                    .cloned();
+                (
+                    value.to_string(),
+                    Location::LineColumn {
+                        line,
+                        column: i as u32 + 1,
+                    },
+                    hint,
+                )
+            });
+            let unit = TextUnit::row(cells);
+            if header.is_none() {
+                header = header_now;
+            }
+            cx.units.unit(&cx.member, unit)?;
+        }
+        Ok(())
+    }
+}
+
+/// A first record is a header when it has text and no field holds a run of
+/// three or more digits (values such as numbers, dates and codes do).
+fn is_header(record: &csv::StringRecord) -> bool {
+    let mut any_text = false;
+    for field in record.iter() {
+        let f = crate::normalize::normalize(field);
+        if crate::detect::prefilter::longest_digit_run(&f.text) >= 3 {
+            return false;
+        }
+        if f.text.chars().any(|c| c.is_alphabetic()) {
+            any_text = true;
+        }
+    }
+    any_text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_detection() {
+        let h = csv::StringRecord::from(vec!["氏名", "個人番号", "電話番号"]);
+        assert!(is_header(&h));
+        let v = csv::StringRecord::from(vec!["山田", "258231856428", "03-1234-5678"]);
+        assert!(!is_header(&v));
+    }
+}

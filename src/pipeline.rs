@@ -1,0 +1,176 @@
+//! Scanning one file: read (read-only) → sniff → extract → detect, with the
+//! per-file budget and panic containment. Used by `mamori scan` and, later,
+//! by the daemon; where outcomes go is the caller's business.
+
+use std::io::Read;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::detect::Engine;
+use crate::extract::{
+    Dispatched, Dispatcher, ExtractError, Format, Limits, MemberPath, ScanBudget, UnitSink, UnreadableReason,
+};
+use crate::finding::Finding;
+use crate::text::TextUnit;
+use crate::walk::io_reason;
+
+/// A file or member that could not be read, with the contract reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreadable {
+    pub member: MemberPath,
+    pub reason: UnreadableReason,
+    /// The format, when it was recognised.
+    pub format: Option<&'static str>,
+    /// A short explanation that never contains document text.
+    pub detail: String,
+}
+
+/// Everything learnt from one file.
+#[derive(Debug, Clone, Default)]
+pub struct FileOutcome {
+    pub path: PathBuf,
+    pub size: u64,
+    pub format: Option<&'static str>,
+    pub findings: Vec<(MemberPath, Finding)>,
+    pub unreadable: Vec<Unreadable>,
+    /// Not a document (unknown binary): nothing was scanned.
+    pub skipped: bool,
+}
+
+impl FileOutcome {
+    fn new(path: &Path, size: u64) -> Self {
+        FileOutcome {
+            path: path.to_path_buf(),
+            size,
+            ..FileOutcome::default()
+        }
+    }
+
+    /// An outcome for a file that could not be opened or was too large.
+    pub fn unreadable(path: &Path, size: u64, reason: UnreadableReason, detail: impl Into<String>) -> Self {
+        let mut o = FileOutcome::new(path, size);
+        o.unreadable.push(Unreadable {
+            member: MemberPath::root(),
+            reason,
+            format: None,
+            detail: detail.into(),
+        });
+        o
+    }
+}
+
+/// Feeds units to the engine as extractors push them; stops at the deadline.
+struct DetectingSink<'a> {
+    engine: &'a Engine,
+    outcome: &'a mut FileOutcome,
+    deadline: Instant,
+    buf: Vec<Finding>,
+}
+
+impl UnitSink for DetectingSink<'_> {
+    fn unit(&mut self, member: &MemberPath, unit: TextUnit<'_>) -> Result<(), ExtractError> {
+        self.buf.clear();
+        self.engine.scan_unit(&unit, &mut self.buf);
+        self.outcome
+            .findings
+            .extend(self.buf.drain(..).map(|f| (member.clone(), f)));
+        if Instant::now() > self.deadline {
+            return Err(ExtractError::new(UnreadableReason::Timeout, "time limit for one file reached"));
+        }
+        Ok(())
+    }
+
+    fn unreadable(&mut self, member: &MemberPath, format: Format, error: ExtractError) {
+        self.outcome.unreadable.push(Unreadable {
+            member: member.clone(),
+            reason: error.reason,
+            format: Some(format.name()),
+            detail: error.detail,
+        });
+    }
+}
+
+/// Scans one file. Never panics and never returns an error: every problem
+/// becomes an [`Unreadable`] entry, and findings made before a problem are kept.
+pub fn scan_file(path: &Path, size: u64, engine: &Engine, dispatcher: &Dispatcher, limits: &Limits) -> FileOutcome {
+    if size > limits.max_file_size {
+        return FileOutcome::unreadable(
+            path,
+            size,
+            UnreadableReason::TooLarge,
+            format!("{size} bytes is over the {} byte limit", limits.max_file_size),
+        );
+    }
+    let data = match read_file(path, limits.max_file_size) {
+        Ok(d) => d,
+        Err(e) => return FileOutcome::unreadable(path, size, io_reason(&e), e.to_string()),
+    };
+    let mut outcome = FileOutcome::new(path, data.len() as u64);
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut budget = ScanBudget::new(limits);
+    let deadline = Instant::now() + limits.timeout;
+    let result = {
+        let mut sink = DetectingSink {
+            engine,
+            outcome: &mut outcome,
+            deadline,
+            buf: Vec::new(),
+        };
+        catch_unwind(AssertUnwindSafe(|| {
+            dispatcher.extract(&name, &data, MemberPath::root(), &mut budget, &mut sink)
+        }))
+    };
+    match result {
+        Ok(Ok(Dispatched::Extracted(format))) => outcome.format = Some(format.name()),
+        Ok(Ok(Dispatched::Skipped)) => outcome.skipped = true,
+        Ok(Err((format, e))) => {
+            outcome.format = Some(format.name());
+            outcome.unreadable.push(Unreadable {
+                member: MemberPath::root(),
+                reason: e.reason,
+                format: Some(format.name()),
+                detail: e.detail,
+            });
+        }
+        Err(_) => {
+            tracing::warn!(path = %path.display(), "extractor panicked; file reported corrupt");
+            outcome.unreadable.push(Unreadable {
+                member: MemberPath::root(),
+                reason: UnreadableReason::Corrupt,
+                format: outcome.format,
+                detail: "the extractor failed on this file".into(),
+            });
+        }
+    }
+    outcome
+}
+
+/// Reads a file without changing it (and, on Linux, without updating its
+/// access time where the kernel allows). Reads at most `max` bytes.
+fn read_file(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
+    let file = open_read_only(path)?;
+    let mut data = Vec::new();
+    file.take(max + 1).read_to_end(&mut data)?;
+    if data.len() as u64 > max {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::FileTooLarge,
+            "file grew beyond the size limit while being read",
+        ));
+    }
+    Ok(data)
+}
+
+fn open_read_only(path: &Path) -> std::io::Result<std::fs::File> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        const O_NOATIME: i32 = 0o1000000;
+        // O_NOATIME is refused (EPERM) for files we do not own unless
+        // privileged: fall back to a plain read-only open.
+        if let Ok(f) = std::fs::OpenOptions::new().read(true).custom_flags(O_NOATIME).open(path) {
+            return Ok(f);
+        }
+    }
+    std::fs::File::open(path)
+}

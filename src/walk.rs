@@ -1,0 +1,192 @@
+//! Walking the PATH arguments: files to scan, with include/exclude globs,
+//! the size limit and walk errors turned into items (never aborts).
+//!
+//! Explicitly named files are always scanned (ripgrep's rule); symbolic
+//! links are not followed, so a link loop or a link out of a share cannot
+//! widen the scan.
+
+use std::path::{Path, PathBuf};
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+
+use crate::extract::UnreadableReason;
+
+/// Office lock and temporary files, skipped unless `--no-default-excludes`.
+pub const DEFAULT_EXCLUDES: &[&str] = &["~$*", ".~lock.*#", "*.tmp", "Thumbs.db", "desktop.ini", ".DS_Store"];
+
+/// What to walk.
+#[derive(Debug, Clone, Default)]
+pub struct WalkOptions {
+    pub include: Option<GlobSet>,
+    pub exclude: Option<GlobSet>,
+}
+
+impl WalkOptions {
+    /// Builds the glob sets. A glob without `/` matches the file name; one
+    /// with `/` matches the path relative to the walked root.
+    pub fn new(include: &[String], exclude: &[String], default_excludes: bool) -> Result<Self, globset::Error> {
+        let build = |pats: &mut dyn Iterator<Item = &str>| -> Result<Option<GlobSet>, globset::Error> {
+            let mut b = GlobSetBuilder::new();
+            let mut any = false;
+            for p in pats {
+                b.add(Glob::new(p)?);
+                any = true;
+            }
+            Ok(if any { Some(b.build()?) } else { None })
+        };
+        let mut ex: Vec<&str> = exclude.iter().map(String::as_str).collect();
+        if default_excludes {
+            ex.extend(DEFAULT_EXCLUDES);
+        }
+        Ok(WalkOptions {
+            include: build(&mut include.iter().map(String::as_str))?,
+            exclude: build(&mut ex.into_iter())?,
+        })
+    }
+
+    fn matches(set: &GlobSet, rel: &Path) -> bool {
+        set.is_match(rel) || rel.file_name().is_some_and(|n| set.is_match(Path::new(n)))
+    }
+
+    fn excluded(&self, rel: &Path) -> bool {
+        self.exclude.as_ref().is_some_and(|s| Self::matches(s, rel))
+    }
+
+    fn included(&self, rel: &Path) -> bool {
+        self.include.as_ref().is_none_or(|s| Self::matches(s, rel))
+    }
+}
+
+/// One item of the walk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WalkItem {
+    /// A regular file to scan.
+    File { path: PathBuf, size: u64 },
+    /// A file or directory that could not be read.
+    Unreadable {
+        path: PathBuf,
+        reason: UnreadableReason,
+        detail: String,
+    },
+    /// A PATH argument that does not exist (a usage error: exit 2).
+    Missing { path: PathBuf },
+}
+
+/// Walks every root in order.
+pub fn walk<'a>(roots: &'a [PathBuf], opts: &'a WalkOptions) -> impl Iterator<Item = WalkItem> + Send + 'a {
+    roots.iter().flat_map(move |root| walk_root(root, opts))
+}
+
+fn walk_root<'a>(root: &'a Path, opts: &'a WalkOptions) -> Box<dyn Iterator<Item = WalkItem> + Send + 'a> {
+    match std::fs::metadata(root) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Box::new(std::iter::once(WalkItem::Missing {
+                path: root.to_path_buf(),
+            }))
+        }
+        Err(e) => {
+            return Box::new(std::iter::once(io_item(root, &e)));
+        }
+        Ok(m) if m.is_file() => {
+            return Box::new(std::iter::once(WalkItem::File {
+                path: root.to_path_buf(),
+                size: m.len(),
+            }))
+        }
+        Ok(_) => {}
+    }
+    let it = walkdir::WalkDir::new(root)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(move |e| {
+            let rel = e.path().strip_prefix(root).unwrap_or(e.path());
+            e.depth() == 0 || !opts.excluded(rel)
+        })
+        .filter_map(move |entry| match entry {
+            Ok(e) => {
+                if !e.file_type().is_file() {
+                    return None;
+                }
+                let rel = e.path().strip_prefix(root).unwrap_or(e.path());
+                if !opts.included(rel) {
+                    return None;
+                }
+                match e.metadata() {
+                    Ok(m) => Some(WalkItem::File {
+                        path: e.into_path(),
+                        size: m.len(),
+                    }),
+                    Err(err) => Some(WalkItem::Unreadable {
+                        path: e.into_path(),
+                        reason: UnreadableReason::PermissionDenied,
+                        detail: err.to_string(),
+                    }),
+                }
+            }
+            Err(err) => {
+                let path = err.path().map(Path::to_path_buf).unwrap_or_else(|| root.to_path_buf());
+                match err.io_error() {
+                    Some(io) => Some(io_item(&path, io)),
+                    None => Some(WalkItem::Unreadable {
+                        path,
+                        reason: UnreadableReason::Corrupt,
+                        detail: err.to_string(),
+                    }),
+                }
+            }
+        });
+    Box::new(it)
+}
+
+fn io_item(path: &Path, e: &std::io::Error) -> WalkItem {
+    WalkItem::Unreadable {
+        path: path.to_path_buf(),
+        reason: io_reason(e),
+        detail: e.to_string(),
+    }
+}
+
+/// Maps an I/O error to a contract reason.
+pub fn io_reason(e: &std::io::Error) -> UnreadableReason {
+    match e.kind() {
+        std::io::ErrorKind::PermissionDenied => UnreadableReason::PermissionDenied,
+        std::io::ErrorKind::FileTooLarge => UnreadableReason::TooLarge,
+        _ => UnreadableReason::Corrupt,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs_filter_and_defaults_exclude_lock_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::create_dir_all(d.join("sub/skip")).unwrap();
+        for f in ["a.csv", "b.txt", "~$a.xlsx", "sub/c.csv", "sub/skip/d.csv"] {
+            std::fs::write(d.join(f), "x").unwrap();
+        }
+        let roots = vec![d.to_path_buf()];
+        let opts = WalkOptions::new(&["*.csv".into()], &["sub/skip".into()], true).unwrap();
+        let mut got: Vec<String> = walk(&roots, &opts)
+            .filter_map(|i| match i {
+                WalkItem::File { path, .. } => Some(path.strip_prefix(d).unwrap().display().to_string()),
+                _ => None,
+            })
+            .collect();
+        got.sort();
+        assert_eq!(got, vec!["a.csv", "sub/c.csv"]);
+        let opts = WalkOptions::new(&[], &[], true).unwrap();
+        let n = walk(&roots, &opts).count();
+        assert_eq!(n, 4, "lock file excluded by default");
+    }
+
+    #[test]
+    fn missing_root_is_reported() {
+        let roots = vec![PathBuf::from("/nonexistent/mamori")];
+        let opts = WalkOptions::default();
+        assert!(matches!(walk(&roots, &opts).next(), Some(WalkItem::Missing { .. })));
+    }
+}
