@@ -32,8 +32,19 @@ const PROSE: &[&str] = &[
     "特定個人情報の取扱いに関する基本方針を改定し、事務取扱担当者の範囲を明確にした。",
 ];
 
-const SURNAMES: &[&str] = &["山田", "佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "中村"];
-const GIVEN: &[&str] = &["太郎", "花子", "一郎", "美咲", "翔太", "さくら", "健", "由美"];
+const SURNAMES: &[&str] = &[
+    "山田", "佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "中村",
+];
+const GIVEN: &[&str] = &[
+    "太郎",
+    "花子",
+    "一郎",
+    "美咲",
+    "翔太",
+    "さくら",
+    "健",
+    "由美",
+];
 const PLACES: &[&str] = &[
     "東京都千代田区霞が関三丁目1番1号",
     "大阪府大阪市北区中之島1-3-20",
@@ -44,7 +55,10 @@ const PLACES: &[&str] = &[
 struct Lcg(u64);
 impl Lcg {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         self.0 >> 33
     }
     fn pick<'a>(&mut self, v: &[&'a str]) -> &'a str {
@@ -171,7 +185,9 @@ pub fn run(engine: &Engine, size_mb: usize, iterations: usize) -> Vec<BenchResul
                 findings = scan_all(engine, &parts);
                 one = one.min(t.elapsed());
                 let t = Instant::now();
-                let chunks: Vec<&[&str]> = parts.chunks(parts.len().div_ceil(threads * 4).max(1)).collect();
+                let chunks: Vec<&[&str]> = parts
+                    .chunks(parts.len().div_ceil(threads * 4).max(1))
+                    .collect();
                 let n: usize = chunks.par_iter().map(|c| scan_all(engine, c)).sum();
                 all = all.min(t.elapsed());
                 assert_eq!(n, findings, "parallel and serial scans agree");
@@ -196,7 +212,10 @@ mod tests {
     #[test]
     fn generated_my_numbers_are_valid() {
         for i in 1..100 {
-            assert_eq!(my_number_check_digit(&my_number_from(i * 7919)), Validation::Valid);
+            assert_eq!(
+                my_number_check_digit(&my_number_from(i * 7919)),
+                Validation::Valid
+            );
         }
     }
 

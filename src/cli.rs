@@ -126,6 +126,8 @@ pub struct BenchArgs {
     /// Repetitions; the best run is reported.
     #[arg(long, default_value_t = 3)]
     pub iterations: usize,
+    #[command(flatten)]
+    pub detector_args: DetectorArgs,
 }
 
 /// Parses `1024`, `500K`, `256M`, `1G` (binary units).

@@ -40,7 +40,10 @@ pub fn load_or_create(path: &Path) -> io::Result<[u8; 32]> {
         Ok(s) => parse(&s).ok_or_else(|| {
             io::Error::new(
                 io::ErrorKind::InvalidData,
-                format!("{} is not a mamori key file (64 hex digits)", path.display()),
+                format!(
+                    "{} is not a mamori key file (64 hex digits)",
+                    path.display()
+                ),
             )
         }),
         Err(e) if e.kind() == io::ErrorKind::NotFound => create(path),
@@ -104,8 +107,18 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            assert_eq!(fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
-            assert_eq!(fs::metadata(p.parent().unwrap()).unwrap().permissions().mode() & 0o777, 0o700);
+            assert_eq!(
+                fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
+            assert_eq!(
+                fs::metadata(p.parent().unwrap())
+                    .unwrap()
+                    .permissions()
+                    .mode()
+                    & 0o777,
+                0o700
+            );
         }
     }
 

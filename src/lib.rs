@@ -5,15 +5,15 @@
 //! → normalise → detect → output. Each stage is a module with a small,
 //! named interface; `mamori scan` and (later) the daemon share them.
 
-pub mod detect;
-pub mod finding;
-pub mod normalize;
-pub mod text;
-pub mod extract;
 pub mod bench;
 pub mod cli;
+pub mod detect;
+pub mod extract;
+pub mod finding;
 pub mod keys;
+pub mod normalize;
 pub mod output;
 pub mod pipeline;
 pub mod scan;
+pub mod text;
 pub mod walk;

@@ -39,8 +39,10 @@ fn main() -> ExitCode {
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain()
-        .any(|e| e.downcast_ref::<io::Error>().is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe))
+    err.chain().any(|e| {
+        e.downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn init_logging(level: Option<&str>) {
@@ -59,7 +61,9 @@ fn init_logging(level: Option<&str>) {
 /// Loads the fingerprint key; without a usable key file, an ephemeral key
 /// (fingerprints then differ between runs, which is said on stderr).
 fn fingerprinter(key_file: Option<&std::path::Path>) -> Fingerprinter {
-    let path = key_file.map(|p| p.to_path_buf()).or_else(mamori::keys::default_key_path);
+    let path = key_file
+        .map(|p| p.to_path_buf())
+        .or_else(mamori::keys::default_key_path);
     match path.as_deref().map(mamori::keys::load_or_create) {
         Some(Ok(key)) => Fingerprinter::new(key),
         Some(Err(e)) => {
@@ -155,7 +159,13 @@ fn validate(args: DetectorArgs) -> Result<ExitCode> {
     for det in engine.detectors() {
         let f = engine.check_examples(det);
         if f.is_empty() {
-            writeln!(out, "ok      {:<28} {} examples ({})", det.id, det.examples.len(), det.source)?;
+            writeln!(
+                out,
+                "ok      {:<28} {} examples ({})",
+                det.id,
+                det.examples.len(),
+                det.source
+            )?;
         } else {
             failures += f.len();
             for line in f {
@@ -174,13 +184,21 @@ fn validate(args: DetectorArgs) -> Result<ExitCode> {
             format!("{failures} example failures")
         }
     )?;
-    Ok(if failures == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if failures == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn list_detectors(args: DetectorArgs) -> Result<ExitCode> {
     let engine = load_engine(&args, Fingerprinter::new(random_key()))?;
     let mut out = io::stdout().lock();
-    writeln!(out, "{:<26} {:<24} {:>3}  {:<30} source", "id", "kind", "ver", "validator")?;
+    writeln!(
+        out,
+        "{:<26} {:<24} {:>3}  {:<30} source",
+        "id", "kind", "ver", "validator"
+    )?;
     for d in engine.detectors() {
         writeln!(
             out,
@@ -199,7 +217,7 @@ fn list_detectors(args: DetectorArgs) -> Result<ExitCode> {
 }
 
 fn bench(args: BenchArgs) -> Result<ExitCode> {
-    let engine = Engine::load(None, Fingerprinter::new(random_key())).context("loading detectors")?;
+    let engine = load_engine(&args.detector_args, Fingerprinter::new(random_key()))?;
     let results = mamori::bench::run(&engine, args.size_mb, args.iterations);
     let mut out = io::stdout().lock();
     writeln!(
@@ -224,6 +242,9 @@ fn bench(args: BenchArgs) -> Result<ExitCode> {
             r.threads
         )?;
     }
-    writeln!(out, "targets: >= 100 MB/s per core without identifiers, >= 50 MB/s with dense identifiers")?;
+    writeln!(
+        out,
+        "targets: >= 100 MB/s per core without identifiers, >= 50 MB/s with dense identifiers"
+    )?;
     Ok(ExitCode::SUCCESS)
 }

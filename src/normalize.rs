@@ -44,9 +44,7 @@ impl Normalized<'_> {
             return pos;
         }
         let e = self.edits[idx - 1];
-        if pos == e.norm_start {
-            e.orig_start
-        } else if pos < e.norm_end {
+        if pos < e.norm_end || pos == e.norm_start {
             e.orig_start
         } else {
             e.orig_end + (pos - e.norm_end)

@@ -35,7 +35,11 @@ impl ScanStats {
     pub fn add(&mut self, o: &FileOutcome, min: Confidence) {
         self.files += 1;
         self.bytes += o.size;
-        let n = o.findings.iter().filter(|(_, f)| f.confidence >= min).count() as u64;
+        let n = o
+            .findings
+            .iter()
+            .filter(|(_, f)| f.confidence >= min)
+            .count() as u64;
         self.findings += n;
         if n > 0 {
             self.files_with_findings += 1;
@@ -60,7 +64,7 @@ struct Line<'a> {
     member: Option<String>,
     kind: &'a str,
     confidence: &'a str,
-    location: &'a str,
+    location: String,
     masked: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<&'a str>,
@@ -106,7 +110,7 @@ impl<W: Write> OutcomeSink for JsonlSink<W> {
                 member: member.to_contract(),
                 kind: f.kind.as_str(),
                 confidence: f.confidence.as_str(),
-                location: &f.location,
+                location: f.location.to_string(),
                 masked: &f.masked,
                 reason: None,
                 format: None,
@@ -128,7 +132,7 @@ impl<W: Write> OutcomeSink for JsonlSink<W> {
                 kind: "unreadable",
                 // Certain: this file (or member) was not checked.
                 confidence: "high",
-                location: "file",
+                location: "file".to_string(),
                 masked: "",
                 reason: Some(u.reason.as_str()),
                 format: u.format,
@@ -163,7 +167,12 @@ pub struct SummarySink<W: Write> {
 #[derive(Default)]
 struct FileSummary {
     kinds: BTreeMap<Kind, [u32; 3]>,
-    unreadable: Vec<(Option<String>, &'static str, &'static str, Option<&'static str>)>,
+    unreadable: Vec<(
+        Option<String>,
+        &'static str,
+        &'static str,
+        Option<&'static str>,
+    )>,
 }
 
 impl<W: Write> SummarySink<W> {
@@ -186,8 +195,12 @@ impl<W: Write> OutcomeSink for SummarySink<W> {
             }
         }
         for u in &o.unreadable {
-            s.unreadable
-                .push((u.member.to_contract(), u.reason.as_str(), u.reason.label_ja(), u.format));
+            s.unreadable.push((
+                u.member.to_contract(),
+                u.reason.as_str(),
+                u.reason.label_ja(),
+                u.format,
+            ));
         }
         if !s.kinds.is_empty() || !s.unreadable.is_empty() {
             self.files.insert(o.path.to_string_lossy().into_owned(), s);
@@ -213,13 +226,28 @@ impl<W: Write> OutcomeSink for SummarySink<W> {
                     })
                     .collect();
                 if ja {
-                    writeln!(self.out, "    {}  {}件（{}）", kind.label_ja(), total, parts.join("・"))?;
+                    writeln!(
+                        self.out,
+                        "    {}  {}件（{}）",
+                        kind.label_ja(),
+                        total,
+                        parts.join("・")
+                    )?;
                 } else {
-                    writeln!(self.out, "    {:<24} {:>5}  ({})", kind.as_str(), total, parts.join(", "))?;
+                    writeln!(
+                        self.out,
+                        "    {:<24} {:>5}  ({})",
+                        kind.as_str(),
+                        total,
+                        parts.join(", ")
+                    )?;
                 }
             }
             for (member, reason, reason_ja, format) in &s.unreadable {
-                let member = member.as_ref().map(|m| format!(" [{m}]")).unwrap_or_default();
+                let member = member
+                    .as_ref()
+                    .map(|m| format!(" [{m}]"))
+                    .unwrap_or_default();
                 let format = format.map(|f| format!(" ({f})")).unwrap_or_default();
                 if ja {
                     writeln!(self.out, "    読み取れません{member}: {reason_ja}{format}")?;

@@ -9,7 +9,8 @@ use std::time::Instant;
 
 use crate::detect::Engine;
 use crate::extract::{
-    Dispatched, Dispatcher, ExtractError, Format, Limits, MemberPath, ScanBudget, UnitSink, UnreadableReason,
+    Dispatched, Dispatcher, ExtractError, Format, Limits, MemberPath, ScanBudget, UnitSink,
+    UnreadableReason,
 };
 use crate::finding::Finding;
 use crate::text::TextUnit;
@@ -48,7 +49,12 @@ impl FileOutcome {
     }
 
     /// An outcome for a file that could not be opened or was too large.
-    pub fn unreadable(path: &Path, size: u64, reason: UnreadableReason, detail: impl Into<String>) -> Self {
+    pub fn unreadable(
+        path: &Path,
+        size: u64,
+        reason: UnreadableReason,
+        detail: impl Into<String>,
+    ) -> Self {
         let mut o = FileOutcome::new(path, size);
         o.unreadable.push(Unreadable {
             member: MemberPath::root(),
@@ -76,7 +82,10 @@ impl UnitSink for DetectingSink<'_> {
             .findings
             .extend(self.buf.drain(..).map(|f| (member.clone(), f)));
         if Instant::now() > self.deadline {
-            return Err(ExtractError::new(UnreadableReason::Timeout, "time limit for one file reached"));
+            return Err(ExtractError::new(
+                UnreadableReason::Timeout,
+                "time limit for one file reached",
+            ));
         }
         Ok(())
     }
@@ -93,13 +102,22 @@ impl UnitSink for DetectingSink<'_> {
 
 /// Scans one file. Never panics and never returns an error: every problem
 /// becomes an [`Unreadable`] entry, and findings made before a problem are kept.
-pub fn scan_file(path: &Path, size: u64, engine: &Engine, dispatcher: &Dispatcher, limits: &Limits) -> FileOutcome {
+pub fn scan_file(
+    path: &Path,
+    size: u64,
+    engine: &Engine,
+    dispatcher: &Dispatcher,
+    limits: &Limits,
+) -> FileOutcome {
     if size > limits.max_file_size {
         return FileOutcome::unreadable(
             path,
             size,
             UnreadableReason::TooLarge,
-            format!("{size} bytes is over the {} byte limit", limits.max_file_size),
+            format!(
+                "{size} bytes is over the {} byte limit",
+                limits.max_file_size
+            ),
         );
     }
     let data = match read_file(path, limits.max_file_size) {
@@ -107,7 +125,10 @@ pub fn scan_file(path: &Path, size: u64, engine: &Engine, dispatcher: &Dispatche
         Err(e) => return FileOutcome::unreadable(path, size, io_reason(&e), e.to_string()),
     };
     let mut outcome = FileOutcome::new(path, data.len() as u64);
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let mut budget = ScanBudget::new(limits);
     let deadline = Instant::now() + limits.timeout;
     let result = {
@@ -168,7 +189,11 @@ fn open_read_only(path: &Path) -> std::io::Result<std::fs::File> {
         const O_NOATIME: i32 = 0o1000000;
         // O_NOATIME is refused (EPERM) for files we do not own unless
         // privileged: fall back to a plain read-only open.
-        if let Ok(f) = std::fs::OpenOptions::new().read(true).custom_flags(O_NOATIME).open(path) {
+        if let Ok(f) = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(O_NOATIME)
+            .open(path)
+        {
             return Ok(f);
         }
     }

@@ -40,10 +40,17 @@ pub struct ScanReport {
 pub type Progress<'a> = &'a (dyn Fn(&ScanStats) + Sync);
 
 /// Runs the scan, feeding `sink` from a single thread.
-pub fn run(job: &ScanJob<'_>, sink: &mut (dyn OutcomeSink + Send), progress: Progress<'_>) -> std::io::Result<ScanReport> {
+pub fn run(
+    job: &ScanJob<'_>,
+    sink: &mut (dyn OutcomeSink + Send),
+    progress: Progress<'_>,
+) -> std::io::Result<ScanReport> {
     let started = Instant::now();
     let threads = if job.threads == 0 {
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).min(8)
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+            .min(8)
     } else {
         job.threads
     };
@@ -78,8 +85,14 @@ pub fn run(job: &ScanJob<'_>, sink: &mut (dyn OutcomeSink + Send), progress: Pro
                     return;
                 }
                 let outcome = match item {
-                    WalkItem::File { path, size } => scan_file(&path, size, job.engine, job.dispatcher, job.limits),
-                    WalkItem::Unreadable { path, reason, detail } => FileOutcome::unreadable(&path, 0, reason, detail),
+                    WalkItem::File { path, size } => {
+                        scan_file(&path, size, job.engine, job.dispatcher, job.limits)
+                    }
+                    WalkItem::Unreadable {
+                        path,
+                        reason,
+                        detail,
+                    } => FileOutcome::unreadable(&path, 0, reason, detail),
                     WalkItem::Missing { path } => {
                         let _ = missing_tx.send(path);
                         return;

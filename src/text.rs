@@ -150,6 +150,36 @@ impl<'a> TextUnit<'a> {
     }
 }
 
+/// Line starts of a unit's original text, built once on first use, so that
+/// naming the line of many findings costs a binary search each.
+#[derive(Debug, Default)]
+pub struct LineIndex {
+    newlines: std::cell::OnceCell<Vec<usize>>,
+}
+
+impl LineIndex {
+    /// The location of original byte offset `pos` in `unit`.
+    pub fn location(&self, unit: &TextUnit<'_>, pos: usize) -> Location {
+        match &unit.locator {
+            Locator::Lines { first_line } => {
+                let nl = self
+                    .newlines
+                    .get_or_init(|| memchr_all(unit.text.as_bytes(), b'\n'));
+                Location::Line(first_line + nl.partition_point(|&p| p < pos) as u32)
+            }
+            _ => unit.location_at(pos),
+        }
+    }
+}
+
+fn memchr_all(hay: &[u8], b: u8) -> Vec<usize> {
+    hay.iter()
+        .enumerate()
+        .filter(|(_, &c)| c == b)
+        .map(|(i, _)| i)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,6 +206,10 @@ mod tests {
         let pos = u.text.find("個人").unwrap();
         assert_eq!(u.location_at(pos), Location::Line(3));
         assert_eq!(u.location_at(0), Location::Line(1));
+        let idx = LineIndex::default();
+        assert_eq!(idx.location(&u, pos), Location::Line(3));
+        assert_eq!(idx.location(&u, 0), Location::Line(1));
+        assert_eq!(idx.location(&u, 2), Location::Line(2));
     }
 
     #[test]

@@ -12,7 +12,14 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use crate::extract::UnreadableReason;
 
 /// Office lock and temporary files, skipped unless `--no-default-excludes`.
-pub const DEFAULT_EXCLUDES: &[&str] = &["~$*", ".~lock.*#", "*.tmp", "Thumbs.db", "desktop.ini", ".DS_Store"];
+pub const DEFAULT_EXCLUDES: &[&str] = &[
+    "~$*",
+    ".~lock.*#",
+    "*.tmp",
+    "Thumbs.db",
+    "desktop.ini",
+    ".DS_Store",
+];
 
 /// What to walk.
 #[derive(Debug, Clone, Default)]
@@ -24,16 +31,21 @@ pub struct WalkOptions {
 impl WalkOptions {
     /// Builds the glob sets. A glob without `/` matches the file name; one
     /// with `/` matches the path relative to the walked root.
-    pub fn new(include: &[String], exclude: &[String], default_excludes: bool) -> Result<Self, globset::Error> {
-        let build = |pats: &mut dyn Iterator<Item = &str>| -> Result<Option<GlobSet>, globset::Error> {
-            let mut b = GlobSetBuilder::new();
-            let mut any = false;
-            for p in pats {
-                b.add(Glob::new(p)?);
-                any = true;
-            }
-            Ok(if any { Some(b.build()?) } else { None })
-        };
+    pub fn new(
+        include: &[String],
+        exclude: &[String],
+        default_excludes: bool,
+    ) -> Result<Self, globset::Error> {
+        let build =
+            |pats: &mut dyn Iterator<Item = &str>| -> Result<Option<GlobSet>, globset::Error> {
+                let mut b = GlobSetBuilder::new();
+                let mut any = false;
+                for p in pats {
+                    b.add(Glob::new(p)?);
+                    any = true;
+                }
+                Ok(if any { Some(b.build()?) } else { None })
+            };
         let mut ex: Vec<&str> = exclude.iter().map(String::as_str).collect();
         if default_excludes {
             ex.extend(DEFAULT_EXCLUDES);
@@ -73,11 +85,17 @@ pub enum WalkItem {
 }
 
 /// Walks every root in order.
-pub fn walk<'a>(roots: &'a [PathBuf], opts: &'a WalkOptions) -> impl Iterator<Item = WalkItem> + Send + 'a {
+pub fn walk<'a>(
+    roots: &'a [PathBuf],
+    opts: &'a WalkOptions,
+) -> impl Iterator<Item = WalkItem> + Send + 'a {
     roots.iter().flat_map(move |root| walk_root(root, opts))
 }
 
-fn walk_root<'a>(root: &'a Path, opts: &'a WalkOptions) -> Box<dyn Iterator<Item = WalkItem> + Send + 'a> {
+fn walk_root<'a>(
+    root: &'a Path,
+    opts: &'a WalkOptions,
+) -> Box<dyn Iterator<Item = WalkItem> + Send + 'a> {
     match std::fs::metadata(root) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Box::new(std::iter::once(WalkItem::Missing {
@@ -125,7 +143,10 @@ fn walk_root<'a>(root: &'a Path, opts: &'a WalkOptions) -> Box<dyn Iterator<Item
                 }
             }
             Err(err) => {
-                let path = err.path().map(Path::to_path_buf).unwrap_or_else(|| root.to_path_buf());
+                let path = err
+                    .path()
+                    .map(Path::to_path_buf)
+                    .unwrap_or_else(|| root.to_path_buf());
                 match err.io_error() {
                     Some(io) => Some(io_item(&path, io)),
                     None => Some(WalkItem::Unreadable {
@@ -172,7 +193,9 @@ mod tests {
         let opts = WalkOptions::new(&["*.csv".into()], &["sub/skip".into()], true).unwrap();
         let mut got: Vec<String> = walk(&roots, &opts)
             .filter_map(|i| match i {
-                WalkItem::File { path, .. } => Some(path.strip_prefix(d).unwrap().display().to_string()),
+                WalkItem::File { path, .. } => {
+                    Some(path.strip_prefix(d).unwrap().display().to_string())
+                }
                 _ => None,
             })
             .collect();
@@ -187,6 +210,9 @@ mod tests {
     fn missing_root_is_reported() {
         let roots = vec![PathBuf::from("/nonexistent/mamori")];
         let opts = WalkOptions::default();
-        assert!(matches!(walk(&roots, &opts).next(), Some(WalkItem::Missing { .. })));
+        assert!(matches!(
+            walk(&roots, &opts).next(),
+            Some(WalkItem::Missing { .. })
+        ));
     }
 }

@@ -68,35 +68,11 @@ fn every_file_in_detectors_dir_is_bundled() {
 
 #[test]
 fn user_detector_overrides_and_extends() {
-    let dir = tempfile::tempdir().unwrap();
-    // A city's own identifier: 宛名番号 (10 digits after its label).
-    std::fs::write(
-        dir.path().join("atena.toml"),
-        r#"
-id = "atena_number"
-kind = "resident_code"
-version = 1
-description = "宛名番号 of this city"
-[trigger]
-keywords = ["宛名番号"]
-[[pattern]]
-name = "label + 10 digits"
-regex = '宛名番号[ :：]*(?P<value>[0-9]{10})'
-label_is_context = true
-[confidence]
-not_applicable_with_context = "high"
-not_applicable_without_context = "drop"
-negative_context = "drop"
-[[example]]
-text = "宛名番号：0012345678"
-expect = { kind = "resident_code", confidence = "high" }
-[[example]]
-text = "0012345678"
-expect = "none"
-"#,
+    let engine = Engine::load(
+        Some(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/detectors")),
+        Fingerprinter::new([7; 32]),
     )
     .unwrap();
-    let engine = Engine::load(Some(dir.path()), Fingerprinter::new([7; 32])).unwrap();
     let det = engine
         .detectors()
         .iter()

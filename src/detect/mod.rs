@@ -13,6 +13,7 @@ pub mod validators;
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use regex::Regex;
 use sha2::{Digest, Sha256};
@@ -113,7 +114,7 @@ pub enum DetectorLoadError {
 }
 
 struct CompiledPattern {
-    name: String,
+    name: Arc<str>,
     regex: Regex,
     value_group: Option<usize>,
     adjacency: Adjacency,
@@ -126,6 +127,7 @@ struct CompiledPattern {
 /// One compiled detector.
 pub struct Detector {
     pub id: String,
+    shared_id: Arc<str>,
     pub kind: Kind,
     pub version: u32,
     pub description: String,
@@ -179,6 +181,9 @@ struct Candidate {
     start: usize,
     end: usize,
     confidence: Confidence,
+    /// The value as fingerprinted; the fingerprint is computed only for
+    /// candidates that survive dedupe.
+    stripped: String,
     finding: Finding,
 }
 
@@ -189,6 +194,8 @@ struct UnitScan<'u> {
     /// Keyword ids in each cell's hint (parallel to the cells), and in the unit hint.
     cell_hint_keywords: Vec<Vec<usize>>,
     unit_hint_keywords: Vec<usize>,
+    /// Line starts of a `Lines` unit, computed on the first finding.
+    lines: crate::text::LineIndex,
 }
 
 impl Engine {
@@ -296,6 +303,7 @@ impl Engine {
     fn prepare<'u>(&self, unit: &TextUnit<'_>, text: &'u str) -> UnitScan<'u> {
         let mut hits = Vec::new();
         self.prefilter.hits(text, &mut hits);
+        hits.sort_unstable_by_key(|h| (h.start, h.end));
         let cell_hint_keywords = match &unit.locator {
             Locator::Cells(cells) => cells
                 .iter()
@@ -315,6 +323,7 @@ impl Engine {
             .unwrap_or_default();
         UnitScan {
             text,
+            lines: crate::text::LineIndex::default(),
             hits,
             cell_hint_keywords,
             unit_hint_keywords,
@@ -410,7 +419,10 @@ impl Engine {
             }
         }
         dedupe(&mut candidates);
-        out.extend(candidates.into_iter().map(|c| c.finding));
+        out.extend(candidates.into_iter().map(|mut c| {
+            c.finding.fingerprint = self.fingerprinter.fingerprint(c.finding.kind, &c.stripped);
+            c.finding
+        }));
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -503,15 +515,15 @@ impl Engine {
             let Level::Is(confidence) = level else {
                 continue;
             };
-            let location = unit.location_at(norm.to_original(vs)).to_string();
+            let location = scan.lines.location(unit, norm.to_original(vs));
             let finding = Finding {
                 kind: d.kind,
                 confidence,
-                detector_id: d.id.clone(),
+                detector_id: d.shared_id.clone(),
                 detector_version: d.version,
                 location,
                 masked: mask(value, d.keep_first, d.keep_last),
-                fingerprint: self.fingerprinter.fingerprint(d.kind, &stripped),
+                fingerprint: [0; 32],
                 explanation: Explanation {
                     pattern: p.name.clone(),
                     validation: validation.as_str(),
@@ -526,6 +538,7 @@ impl Engine {
                 start: vs,
                 end: ve,
                 confidence,
+                stripped,
                 finding,
             });
         }
@@ -550,7 +563,11 @@ impl Engine {
         let text = scan.text;
         // Never echo hint or label text: a mis-detected header row is data.
         if structural {
-            return Context::Positive(String::from(if hint_only_label { "(column header)" } else { "(label)" }));
+            return Context::Positive(Arc::from(if hint_only_label {
+                "(column header)"
+            } else {
+                "(label)"
+            }));
         }
         let mut best_pos: Option<(usize, usize)> = None; // (distance, keyword)
         let mut best_neg: Option<usize> = None;
@@ -562,20 +579,25 @@ impl Engine {
                 _ => None,
             })
             .map(|i| &scan.cell_hint_keywords[i]);
+        // In a hint, the longest context word decides (代表電話 over 電話).
         for kws in cell_hint
             .into_iter()
             .chain(std::iter::once(&scan.unit_hint_keywords))
         {
-            for &k in kws {
-                if self.has_role(k, det, Role::Positive) && best_pos.is_none() {
-                    best_pos = Some((0, usize::MAX));
-                }
+            if best_pos.is_some() || best_neg.is_some() {
+                break;
             }
-            for &k in kws {
-                if self.has_role(k, det, Role::Negative) && best_pos.is_none() && best_neg.is_none()
-                {
-                    best_neg = Some(0);
-                }
+            let longest = |role| {
+                kws.iter()
+                    .filter(|&&k| self.has_role(k, det, role))
+                    .map(|&k| self.prefilter.keywords[k].chars().count())
+                    .max()
+            };
+            match (longest(Role::Positive), longest(Role::Negative)) {
+                (Some(p), Some(n)) if n > p => best_neg = Some(0),
+                (Some(_), _) => best_pos = Some((0, usize::MAX)),
+                (None, Some(_)) => best_neg = Some(0),
+                (None, None) => {}
             }
         }
         let lo_pos = back_chars(text, ms, d.window);
@@ -587,7 +609,13 @@ impl Engine {
             let neg = self.has_role(h.keyword, det, Role::Negative);
             (pos, neg)
         };
-        for h in &scan.hits {
+        // Hits are sorted by start: look only at those that can be in a window.
+        let lo = lo_pos.min(lo_neg);
+        let hi = hi_pos.max(hi_neg);
+        let first = scan.hits.partition_point(|h| h.start < lo);
+        let last = scan.hits.partition_point(|h| h.start < hi);
+        let near = &scan.hits[first..last];
+        for h in near {
             // Words overlapping the value itself are part of it, not context.
             if h.end > vs && h.start < ve {
                 continue;
@@ -598,7 +626,7 @@ impl Engine {
             }
             // A word inside a longer word of the other role yields to it
             // (電話 in 代表電話, 保険者番号 in 被保険者番号).
-            let shadowed = scan.hits.iter().any(|o| {
+            let shadowed = near.iter().any(|o| {
                 o.start <= h.start && o.end >= h.end && (o.end - o.start) > (h.end - h.start) && {
                     let (op, on) = role_of(o);
                     (is_pos && on && !op) || (is_neg && op && !on)
@@ -636,7 +664,7 @@ impl Engine {
         }
         match (best_pos, best_neg) {
             (Some((p, _)), Some(n)) if n < p => Context::Negative,
-            (Some((_, usize::MAX)), _) => Context::Positive("(column header)".into()),
+            (Some((_, usize::MAX)), _) => Context::Positive(Arc::from("(column header)")),
             (Some((_, k)), _) => Context::Positive(self.prefilter.keywords[k].clone()),
             (None, Some(_)) => Context::Negative,
             (None, None) => Context::None,
@@ -704,7 +732,7 @@ impl Engine {
 
 enum Context {
     None,
-    Positive(String),
+    Positive(Arc<str>),
     Negative,
 }
 
@@ -779,30 +807,47 @@ fn boundary_ok(
 /// Containment dedupe: within a kind, an overlapping candidate with lower
 /// confidence (or equal confidence and a shorter span) is dropped. Across
 /// kinds, a candidate on exactly the same span as a more confident one is
-/// dropped.
+/// dropped. Candidates are compared only with those they overlap (sorted by
+/// start), so dense units stay linear in practice.
 fn dedupe(c: &mut Vec<Candidate>) {
     let n = c.len();
+    if n < 2 {
+        return;
+    }
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_unstable_by_key(|&i| (c[i].start, c[i].end));
     let mut keep = vec![true; n];
-    for i in 0..n {
-        for j in 0..n {
-            if i == j || !keep[j] || !keep[i] {
+    let key = |x: &Candidate, i: usize| {
+        (
+            x.confidence,
+            x.end - x.start,
+            std::cmp::Reverse(x.detector),
+            std::cmp::Reverse(i),
+        )
+    };
+    for (oi, &i) in order.iter().enumerate() {
+        for &j in &order[oi + 1..] {
+            if c[j].start >= c[i].end {
+                break;
+            }
+            if !keep[i] || !keep[j] {
                 continue;
             }
             let (a, b) = (&c[i], &c[j]);
-            let overlap = a.start < b.end && b.start < a.end;
-            if !overlap {
-                continue;
-            }
-            let a_len = a.end - a.start;
-            let b_len = b.end - b.start;
-            let b_better = (b.confidence, b_len, std::cmp::Reverse(b.detector))
-                > (a.confidence, a_len, std::cmp::Reverse(a.detector));
             if a.finding.kind == b.finding.kind {
-                if b_better {
+                // Higher confidence, then the longer span, then the earlier
+                // detector and candidate win.
+                if key(b, j) > key(a, i) {
                     keep[i] = false;
+                } else {
+                    keep[j] = false;
                 }
-            } else if a.start == b.start && a.end == b.end && b.confidence > a.confidence {
-                keep[i] = false;
+            } else if a.start == b.start && a.end == b.end {
+                if b.confidence > a.confidence {
+                    keep[i] = false;
+                } else if a.confidence > b.confidence {
+                    keep[j] = false;
+                }
             }
         }
     }
@@ -826,7 +871,7 @@ fn compile(source: &str, spec: DetectorSpec, text: String) -> Result<Detector, D
             Regex::new(&p.regex).map_err(|e| invalid(format!("pattern {:?}: {e}", p.name)))?;
         let value_group = regex.capture_names().position(|n| n == Some("value"));
         patterns.push(CompiledPattern {
-            name: p.name.clone(),
+            name: Arc::from(p.name.as_str()),
             regex,
             value_group,
             adjacency: p.not_adjacent_to,
@@ -860,6 +905,7 @@ fn compile(source: &str, spec: DetectorSpec, text: String) -> Result<Detector, D
         .unwrap_or_default();
     Ok(Detector {
         id: spec.id.clone(),
+        shared_id: Arc::from(spec.id.as_str()),
         kind,
         version: spec.version,
         description: spec.description.clone(),
@@ -908,6 +954,6 @@ impl Detector {
     }
     /// Pattern names.
     pub fn pattern_names(&self) -> Vec<&str> {
-        self.patterns.iter().map(|p| p.name.as_str()).collect()
+        self.patterns.iter().map(|p| &*p.name).collect()
     }
 }

@@ -27,7 +27,7 @@ pub struct Prefilter {
     automaton: AhoCorasick,
     /// For each keyword: (detector index, role).
     pub owners: Vec<Vec<(usize, Role)>>,
-    pub keywords: Vec<String>,
+    pub keywords: Vec<std::sync::Arc<str>>,
 }
 
 impl Prefilter {
@@ -57,7 +57,7 @@ impl Prefilter {
         Prefilter {
             automaton,
             owners,
-            keywords,
+            keywords: keywords.into_iter().map(std::sync::Arc::from).collect(),
         }
     }
 
@@ -135,10 +135,7 @@ mod tests {
         ]);
         let mut hits = Vec::new();
         p.hits("個人番号 tel", &mut hits);
-        let kws: Vec<&str> = hits
-            .iter()
-            .map(|h| p.keywords[h.keyword].as_str())
-            .collect();
+        let kws: Vec<&str> = hits.iter().map(|h| &*p.keywords[h.keyword]).collect();
         assert!(kws.contains(&"個人番号"));
         assert!(kws.contains(&"番号"));
         assert!(kws.contains(&"tel"));

@@ -501,7 +501,16 @@ fn surnames() -> &'static HashSet<&'static str> {
 /// Words that follow a name label or precede 様/殿 but are no name: other
 /// form labels (a blank form reads `氏名　　住所`), titles and collective nouns.
 const NOT_NAMES: &[&str] = &[
-    "氏名", "名前", "申請者", "請求者", "申出人", "届出人", "代表者", "世帯主", "相談者", "受給者",
+    "氏名",
+    "名前",
+    "申請者",
+    "請求者",
+    "申出人",
+    "届出人",
+    "代表者",
+    "世帯主",
+    "相談者",
+    "受給者",
     "住所",
     "所在地",
     "電話",

@@ -14,7 +14,13 @@ impl Extractor for Delimited {
         &[Format::Csv, Format::Tsv]
     }
 
-    fn extract(&self, _name: &str, format: Format, data: &[u8], cx: &mut ExtractContext<'_>) -> Result<(), ExtractError> {
+    fn extract(
+        &self,
+        _name: &str,
+        format: Format,
+        data: &[u8],
+        cx: &mut ExtractContext<'_>,
+    ) -> Result<(), ExtractError> {
         cx.budget.charge_bytes(data.len() as u64)?;
         let decoded = encoding::decode(data);
         let delimiter = if format == Format::Tsv { b'\t' } else { b',' };
@@ -26,6 +32,10 @@ impl Extractor for Delimited {
         let mut header: Option<Vec<String>> = None;
         let mut first = true;
         let mut record = csv::StringRecord::new();
+        // Lines are counted from byte offsets: csv-core's own line counter
+        // lags by one on CRLF files (it leaves the \n for the next read).
+        let text = decoded.text.as_str();
+        let (mut counted_to, mut newlines) = (0usize, 0u32);
         loop {
             match reader.read_record(&mut record) {
                 Ok(false) => break,
@@ -40,7 +50,22 @@ impl Extractor for Delimited {
                     return cx.units.unit(&cx.member, unit);
                 }
             }
-            let line = record.position().map(|p| p.line() as u32).unwrap_or(0);
+            let mut start = record
+                .position()
+                .map(|p| p.byte() as usize)
+                .unwrap_or(0)
+                .min(text.len());
+            while text.as_bytes().get(start) == Some(&b'\n') {
+                start += 1;
+            }
+            if start > counted_to {
+                newlines += text.as_bytes()[counted_to..start]
+                    .iter()
+                    .filter(|&&b| b == b'\n')
+                    .count() as u32;
+                counted_to = start;
+            }
+            let line = newlines + 1;
             // The header row itself gets no hints (a label is no value).
             let header_now = header.take();
             if first {

@@ -48,7 +48,12 @@ fn utf16_without_bom(head: &[u8]) -> Option<&'static Encoding> {
     }
     let pairs = sample.len() / 2;
     let even_nul = sample.iter().step_by(2).filter(|&&b| b == 0).count();
-    let odd_nul = sample.iter().skip(1).step_by(2).filter(|&&b| b == 0).count();
+    let odd_nul = sample
+        .iter()
+        .skip(1)
+        .step_by(2)
+        .filter(|&&b| b == 0)
+        .count();
     if odd_nul * 10 >= pairs * 3 && even_nul * 20 < pairs {
         Some(UTF_16LE)
     } else if even_nul * 10 >= pairs * 3 && odd_nul * 20 < pairs {
@@ -129,7 +134,8 @@ mod tests {
         e.encode(s).0.into_owned()
     }
 
-    const SAMPLE: &str = "氏名,住所,個人番号\n山田太郎,東京都千代田区霞が関三丁目1番1号,258231856428\n髙﨑①㈱\n";
+    const SAMPLE: &str =
+        "氏名,住所,個人番号\n山田太郎,東京都千代田区霞が関三丁目1番1号,258231856428\n髙﨑①㈱\n";
 
     #[test]
     fn cp932_and_eucjp_and_iso2022jp() {
@@ -166,7 +172,9 @@ mod tests {
 
     #[test]
     fn binary_is_not_text() {
-        assert!(!looks_like_text(&[0x7f, b'E', b'L', b'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0]));
+        assert!(!looks_like_text(&[
+            0x7f, b'E', b'L', b'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0
+        ]));
         assert!(looks_like_text("普通の文章です。".as_bytes()));
     }
 }

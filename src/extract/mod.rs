@@ -180,7 +180,11 @@ impl Format {
             .map(|(_, e)| e.to_ascii_lowercase())
             .unwrap_or_default();
         let ext = ext.as_str();
-        if head.starts_with(b"%PDF-") || (head.len() > 5 && head[..head.len().min(1024)].windows(5).any(|w| w == b"%PDF-"))
+        if head.starts_with(b"%PDF-")
+            || (head.len() > 5
+                && head[..head.len().min(1024)]
+                    .windows(5)
+                    .any(|w| w == b"%PDF-"))
         {
             return Format::Pdf;
         }
@@ -267,7 +271,9 @@ fn looks_like_mail_headers(head: &[u8]) -> bool {
     ];
     known.iter().any(|k| start.starts_with(k))
         || (start.starts_with(b"From:")
-            && start.windows(9).any(|w| w.eq_ignore_ascii_case(b"\nSubject:")))
+            && start
+                .windows(9)
+                .any(|w| w.eq_ignore_ascii_case(b"\nSubject:")))
 }
 
 /// Limits for one file, including everything nested in it (ClamAV's
@@ -334,7 +340,10 @@ impl ScanBudget {
     /// Charges one container member; `too_large` past the member limit.
     pub fn charge_member(&mut self) -> Result<(), ExtractError> {
         if self.members_left == 0 {
-            return Err(ExtractError::new(UnreadableReason::TooLarge, "too many members"));
+            return Err(ExtractError::new(
+                UnreadableReason::TooLarge,
+                "too many members",
+            ));
         }
         self.members_left -= 1;
         Ok(())
@@ -343,7 +352,10 @@ impl ScanBudget {
     /// `timeout` once the file's deadline has passed.
     pub fn check_time(&self) -> Result<(), ExtractError> {
         if Instant::now() > self.deadline {
-            Err(ExtractError::new(UnreadableReason::Timeout, "time limit for one file reached"))
+            Err(ExtractError::new(
+                UnreadableReason::Timeout,
+                "time limit for one file reached",
+            ))
         } else {
             Ok(())
         }
@@ -352,7 +364,10 @@ impl ScanBudget {
     /// `too_large` when nesting is deeper than allowed.
     pub fn check_depth(&self, member: &MemberPath) -> Result<(), ExtractError> {
         if member.depth() > self.max_depth {
-            Err(ExtractError::new(UnreadableReason::TooLarge, "containers nested too deeply"))
+            Err(ExtractError::new(
+                UnreadableReason::TooLarge,
+                "containers nested too deeply",
+            ))
         } else {
             Ok(())
         }
@@ -381,7 +396,13 @@ pub trait Extractor: Send + Sync {
     /// The formats this extractor reads.
     fn formats(&self) -> &'static [Format];
     /// Extracts `data` (named `name`, format `format`) into `cx.units`.
-    fn extract(&self, name: &str, format: Format, data: &[u8], cx: &mut ExtractContext<'_>) -> Result<(), ExtractError>;
+    fn extract(
+        &self,
+        name: &str,
+        format: Format,
+        data: &[u8],
+        cx: &mut ExtractContext<'_>,
+    ) -> Result<(), ExtractError>;
 }
 
 /// Chooses the extractor for each file or member.
@@ -422,12 +443,19 @@ impl Dispatcher {
             return Ok(Dispatched::Skipped);
         }
         budget.check_depth(&member).map_err(|e| (format, e))?;
-        let Some(extractor) = self.extractors.iter().find(|e| e.formats().contains(&format)) else {
+        let Some(extractor) = self
+            .extractors
+            .iter()
+            .find(|e| e.formats().contains(&format))
+        else {
             return Err((
                 format,
                 ExtractError::new(
                     UnreadableReason::Unsupported,
-                    format!("{} files are recognised but not read by this version", format.name()),
+                    format!(
+                        "{} files are recognised but not read by this version",
+                        format.name()
+                    ),
                 ),
             ));
         };
@@ -454,13 +482,25 @@ mod tests {
         assert_eq!(Format::sniff("noext", b"PK\x03\x04rest"), Format::Zip);
         assert_eq!(Format::sniff("a.xlsx", b"PK\x03\x04rest"), Format::Xlsx);
         assert_eq!(
-            Format::sniff("a.doc", &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0]),
+            Format::sniff(
+                "a.doc",
+                &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0]
+            ),
             Format::Doc
         );
-        assert_eq!(Format::sniff("scan.dat", b"\x89PNG\r\n\x1a\n...."), Format::Image("png"));
-        assert_eq!(Format::sniff("meibo.csv", "氏名,住所\n".as_bytes()), Format::Csv);
+        assert_eq!(
+            Format::sniff("scan.dat", b"\x89PNG\r\n\x1a\n...."),
+            Format::Image("png")
+        );
+        assert_eq!(
+            Format::sniff("meibo.csv", "氏名,住所\n".as_bytes()),
+            Format::Csv
+        );
         assert_eq!(Format::sniff("memo", "メモ\n".as_bytes()), Format::Text);
-        assert_eq!(Format::sniff("a.bin", &[0x7f, b'E', b'L', b'F', 0, 0, 0, 1, 2]), Format::Binary);
+        assert_eq!(
+            Format::sniff("a.bin", &[0x7f, b'E', b'L', b'F', 0, 0, 0, 1, 2]),
+            Format::Binary
+        );
         assert_eq!(
             Format::sniff("export", b"Received: from x\r\nSubject: a\r\n\r\nbody"),
             Format::Eml
@@ -482,7 +522,10 @@ mod tests {
             ..Limits::default()
         });
         assert!(b.charge_bytes(6).is_ok());
-        assert_eq!(b.charge_bytes(6).unwrap_err().reason, UnreadableReason::TooLarge);
+        assert_eq!(
+            b.charge_bytes(6).unwrap_err().reason,
+            UnreadableReason::TooLarge
+        );
         assert!(b.charge_member().is_ok());
         assert!(b.charge_member().is_err());
     }

@@ -13,7 +13,13 @@ impl Extractor for PlainText {
         &[Format::Text, Format::Eml, Format::Mbox]
     }
 
-    fn extract(&self, _name: &str, _format: Format, data: &[u8], cx: &mut ExtractContext<'_>) -> Result<(), ExtractError> {
+    fn extract(
+        &self,
+        _name: &str,
+        _format: Format,
+        data: &[u8],
+        cx: &mut ExtractContext<'_>,
+    ) -> Result<(), ExtractError> {
         cx.budget.charge_bytes(data.len() as u64)?;
         let decoded = encoding::decode(data);
         tracing::debug!(encoding = decoded.encoding, "decoded text");
