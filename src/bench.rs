@@ -204,6 +204,24 @@ pub fn run(engine: &Engine, size_mb: usize, iterations: usize) -> Vec<BenchResul
         .collect()
 }
 
+/// Time of one pass of each pattern's regex over a corpus (µs per MB),
+/// most expensive first: shows detector authors what a pattern costs.
+pub fn pattern_costs(engine: &Engine, size_mb: usize) -> Vec<(String, String, f64, usize)> {
+    let text = dense_corpus(size_mb * 1_000_000);
+    let parts = units(&text, 4096);
+    let mut out = Vec::new();
+    for d in engine.detectors() {
+        for (name, re) in d.pattern_regexes() {
+            let t = Instant::now();
+            let n: usize = parts.iter().map(|p| re.find_iter(p).count()).sum();
+            let ms_per_mb = t.elapsed().as_secs_f64() * 1e3 / (text.len() as f64 / 1e6);
+            out.push((d.id.clone(), name.to_string(), ms_per_mb, n));
+        }
+    }
+    out.sort_by(|a, b| b.2.total_cmp(&a.2));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -126,6 +126,9 @@ pub struct BenchArgs {
     /// Repetitions; the best run is reported.
     #[arg(long, default_value_t = 3)]
     pub iterations: usize,
+    /// Also time each detector pattern alone on the dense corpus.
+    #[arg(long)]
+    pub patterns: bool,
     #[command(flatten)]
     pub detector_args: DetectorArgs,
 }

@@ -246,5 +246,14 @@ fn bench(args: BenchArgs) -> Result<ExitCode> {
         out,
         "targets: >= 100 MB/s per core without identifiers, >= 50 MB/s with dense identifiers"
     )?;
+    if args.patterns {
+        writeln!(
+            out,
+            "\none pass of each pattern over the dense corpus (ms per MB, most expensive first)"
+        )?;
+        for (det, pat, ms, n) in mamori::bench::pattern_costs(&engine, args.size_mb) {
+            writeln!(out, "{ms:>8.2}  {n:>8}  {det:<24} {pat}")?;
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -952,6 +952,10 @@ impl Detector {
     pub fn validator_name(&self) -> Option<&str> {
         self.validator.as_ref().map(|(n, _)| n.as_str())
     }
+    /// Each pattern's name and compiled regex (for `mamori bench --patterns`).
+    pub fn pattern_regexes(&self) -> Vec<(&str, &Regex)> {
+        self.patterns.iter().map(|p| (&*p.name, &p.regex)).collect()
+    }
     /// Pattern names.
     pub fn pattern_names(&self) -> Vec<&str> {
         self.patterns.iter().map(|p| &*p.name).collect()
