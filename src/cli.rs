@@ -32,8 +32,36 @@ pub enum Command {
     Validate(DetectorArgs),
     /// List the detectors in use.
     Detectors(DetectorArgs),
+    /// Show the text mamori reads from a file, unit by unit with locations
+    /// (identifiers masked unless --reveal).
+    Extract(ExtractArgs),
     /// Measure detection throughput on generated Japanese text.
     Bench(BenchArgs),
+}
+
+/// How `extract` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExtractFormat {
+    /// Each text unit under a line naming its member and location.
+    Units,
+    /// Plain text in reading order.
+    Text,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExtractArgs {
+    /// The file to read.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "units")]
+    pub format: ExtractFormat,
+    /// Print identifiers as they are in the file instead of masked. Use only
+    /// where you may read the file itself.
+    #[arg(long)]
+    pub reveal: bool,
+    #[command(flatten)]
+    pub detector_args: DetectorArgs,
 }
 
 /// Output formats of `scan`.

@@ -177,6 +177,9 @@ pub struct Finding {
     /// HMAC-SHA256(secret, kind ‖ 0 ‖ normalised value).
     pub fingerprint: [u8; 32],
     pub explanation: Explanation,
+    /// Byte range of the value in its unit's original text (for masking
+    /// text in `mamori extract`; never printed as such).
+    pub span: std::ops::Range<usize>,
 }
 
 /// Masks `value`, showing at most `keep_first` leading and `keep_last`

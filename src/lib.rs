@@ -16,4 +16,5 @@ pub mod output;
 pub mod pipeline;
 pub mod scan;
 pub mod text;
+pub mod view;
 pub mod walk;

@@ -10,7 +10,10 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::Parser;
 
-use mamori::cli::{BenchArgs, Cli, Command, DetectorArgs, MinConfidence, OutputFormat, ScanArgs};
+use mamori::cli::{
+    BenchArgs, Cli, Command, DetectorArgs, ExtractArgs, ExtractFormat, MinConfidence, OutputFormat,
+    ScanArgs,
+};
 use mamori::detect::Engine;
 use mamori::extract::{Dispatcher, Limits};
 use mamori::finding::{Confidence, Fingerprinter};
@@ -24,6 +27,7 @@ fn main() -> ExitCode {
         Command::Scan(args) => scan(args),
         Command::Validate(args) => validate(args),
         Command::Detectors(args) => list_detectors(args),
+        Command::Extract(args) => extract(args),
         Command::Bench(args) => bench(args),
     };
     match result {
@@ -49,7 +53,8 @@ fn init_logging(level: Option<&str>) {
     let filter = match level {
         Some(l) => tracing_subscriber::EnvFilter::new(l),
         None => tracing_subscriber::EnvFilter::try_from_env("MAMORI_LOG")
-            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+            // lopdf warns about every odd object it meets: only its errors.
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,lopdf=error")),
     };
     tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -213,6 +218,19 @@ fn list_detectors(args: DetectorArgs) -> Result<ExitCode> {
         writeln!(out, "    patterns: {}", d.pattern_names().join(" | "))?;
     }
     writeln!(out, "detector set {}", engine.set_version())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn extract(args: ExtractArgs) -> Result<ExitCode> {
+    let engine = load_engine(&args.detector_args, Fingerprinter::new(random_key()))?;
+    let x = mamori::view::extract_file(&args.file, &engine, &Limits::default(), args.reveal)
+        .with_context(|| format!("reading {}", args.file.display()))?;
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    match args.format {
+        ExtractFormat::Units => mamori::view::print_units(&x, &mut out)?,
+        ExtractFormat::Text => mamori::view::print_text(&x, &mut out)?,
+    }
+    out.flush()?;
     Ok(ExitCode::SUCCESS)
 }
 

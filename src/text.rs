@@ -60,6 +60,11 @@ pub enum Locator {
     Lines { first_line: u32 },
     /// The unit is a row of cells, in order, separated by tabs.
     Cells(Vec<Cell>),
+    /// The unit is a run of segments (paragraphs, pages, slides) joined by
+    /// newlines: `(start byte, location)` in order. A body or a whole PDF
+    /// is one unit, so a label at the end of one paragraph or page is
+    /// context for a value at the start of the next.
+    Segments(Vec<(usize, Location)>),
 }
 
 /// A piece of extracted text with its location and context hints.
@@ -139,6 +144,12 @@ impl<'a> TextUnit<'a> {
                 let newlines = upto.iter().filter(|&&b| b == b'\n').count() as u32;
                 Location::Line(first_line + newlines)
             }
+            Locator::Segments(segs) => {
+                let i = segs.partition_point(|(start, _)| *start <= pos);
+                segs.get(i.saturating_sub(1))
+                    .map(|(_, l)| l.clone())
+                    .unwrap_or(Location::Named("document".into()))
+            }
             Locator::Cells(cells) => match self.cell_at(pos) {
                 Some(c) => c.location.clone(),
                 None => cells
@@ -148,6 +159,57 @@ impl<'a> TextUnit<'a> {
             },
         }
     }
+}
+
+/// Builds a [`Locator::Segments`] unit by appending segments.
+#[derive(Debug, Default)]
+pub struct SegmentsBuilder {
+    text: String,
+    segs: Vec<(usize, Location)>,
+}
+
+impl SegmentsBuilder {
+    /// Appends one segment (a newline is put between segments).
+    pub fn push(&mut self, text: &str, location: Location) {
+        if text.trim().is_empty() {
+            return;
+        }
+        if !self.text.is_empty() {
+            self.text.push('\n');
+        }
+        self.segs.push((self.text.len(), location));
+        self.text.push_str(text);
+    }
+    pub fn is_empty(&self) -> bool {
+        self.segs.is_empty()
+    }
+    /// Bytes of text so far.
+    pub fn len(&self) -> usize {
+        self.text.len()
+    }
+    pub fn build(self) -> TextUnit<'static> {
+        TextUnit {
+            text: Cow::Owned(self.text),
+            locator: Locator::Segments(self.segs),
+            context_hint: None,
+        }
+    }
+}
+
+/// Whether a row of values reads as a header: some text, and no value with
+/// a run of three or more digits (numbers, dates and codes have them).
+pub fn looks_like_header<'a>(cells: impl IntoIterator<Item = &'a str>) -> bool {
+    let mut any_text = false;
+    for field in cells {
+        let f = crate::normalize::normalize(field);
+        if crate::detect::prefilter::longest_digit_run(&f.text) >= 3 {
+            return false;
+        }
+        if f.text.chars().any(|c| c.is_alphabetic()) {
+            any_text = true;
+        }
+    }
+    any_text
 }
 
 /// Line starts of a unit's original text, built once on first use, so that
@@ -210,6 +272,28 @@ mod tests {
         assert_eq!(idx.location(&u, pos), Location::Line(3));
         assert_eq!(idx.location(&u, 0), Location::Line(1));
         assert_eq!(idx.location(&u, 2), Location::Line(2));
+    }
+
+    #[test]
+    fn segments_name_their_place() {
+        let mut b = SegmentsBuilder::default();
+        b.push("氏名", Location::Paragraph(1));
+        b.push("", Location::Paragraph(2));
+        b.push("山田太郎", Location::Paragraph(3));
+        let u = b.build();
+        assert_eq!(u.text, "氏名\n山田太郎");
+        assert_eq!(u.location_at(0), Location::Paragraph(1));
+        assert_eq!(
+            u.location_at(u.text.find("山田").unwrap()),
+            Location::Paragraph(3)
+        );
+    }
+
+    #[test]
+    fn header_rows() {
+        assert!(looks_like_header(["氏名", "個人番号", "電話番号"]));
+        assert!(!looks_like_header(["山田", "258231856428", "03-1234-5678"]));
+        assert!(!looks_like_header(["", ""]));
     }
 
     #[test]

@@ -524,6 +524,7 @@ impl Engine {
                 location,
                 masked: mask(value, d.keep_first, d.keep_last),
                 fingerprint: [0; 32],
+                span: norm.to_original(vs)..norm.to_original(ve),
                 explanation: Explanation {
                     pattern: p.name.clone(),
                     validation: validation.as_str(),

@@ -70,7 +70,7 @@ impl Extractor for Delimited {
             let header_now = header.take();
             if first {
                 first = false;
-                if is_header(&record) {
+                if crate::text::looks_like_header(record.iter()) {
                     header = Some(record.iter().map(|s| s.trim().to_string()).collect());
                 }
             }
@@ -96,34 +96,5 @@ impl Extractor for Delimited {
             cx.units.unit(&cx.member, unit)?;
         }
         Ok(())
-    }
-}
-
-/// A first record is a header when it has text and no field holds a run of
-/// three or more digits (values such as numbers, dates and codes do).
-fn is_header(record: &csv::StringRecord) -> bool {
-    let mut any_text = false;
-    for field in record.iter() {
-        let f = crate::normalize::normalize(field);
-        if crate::detect::prefilter::longest_digit_run(&f.text) >= 3 {
-            return false;
-        }
-        if f.text.chars().any(|c| c.is_alphabetic()) {
-            any_text = true;
-        }
-    }
-    any_text
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn header_detection() {
-        let h = csv::StringRecord::from(vec!["氏名", "個人番号", "電話番号"]);
-        assert!(is_header(&h));
-        let v = csv::StringRecord::from(vec!["山田", "258231856428", "03-1234-5678"]);
-        assert!(!is_header(&v));
     }
 }

@@ -11,8 +11,14 @@
 //! what was not checked.
 
 pub mod delimited;
+pub mod docx;
 pub mod encoding;
+pub mod pdf;
 pub mod plain;
+pub mod pptx;
+pub mod spreadsheet;
+pub mod xml;
+pub mod zip;
 
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -136,6 +142,9 @@ pub enum Format {
     Msg,
     Jtd,
     Ole,
+    /// An OOXML file encrypted with a password (an OLE container holding
+    /// `EncryptedPackage`).
+    EncryptedOffice,
     Rtf,
     Eml,
     Mbox,
@@ -165,6 +174,7 @@ impl Format {
             Format::Msg => "msg (Outlook)",
             Format::Jtd => "jtd (一太郎)",
             Format::Ole => "ole (compound file)",
+            Format::EncryptedOffice => "encrypted office document",
             Format::Rtf => "rtf",
             Format::Eml => "eml",
             Format::Mbox => "mbox",
@@ -209,6 +219,27 @@ impl Format {
             };
         }
         if head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
+            const MARK: &[u8] = b"E\0n\0c\0r\0y\0p\0t\0e\0d\0P\0a\0c\0k\0a\0g\0e\0";
+            if head.windows(MARK.len()).any(|w| w == MARK) {
+                return Format::EncryptedOffice;
+            }
+            let has = |name: &str| {
+                let utf16: Vec<u8> = name.bytes().flat_map(|b| [b, 0]).collect();
+                head.windows(utf16.len()).any(|w| w == utf16.as_slice())
+            };
+            // Stream names in the directory sectors tell the application.
+            if has("Workbook") || has("Book") && ext == "xls" {
+                return Format::Xls;
+            }
+            if has("WordDocument") {
+                return Format::Doc;
+            }
+            if has("PowerPoint Document") {
+                return Format::Ppt;
+            }
+            if has("__substg1.0_") {
+                return Format::Msg;
+            }
             return match ext {
                 "doc" | "dot" => Format::Doc,
                 "xls" | "xlt" => Format::Xls,
@@ -361,6 +392,11 @@ impl ScanBudget {
         }
     }
 
+    /// Bytes that may still be extracted from this file.
+    pub fn bytes_left(&self) -> u64 {
+        self.bytes_left
+    }
+
     /// `too_large` when nesting is deeper than allowed.
     pub fn check_depth(&self, member: &MemberPath) -> Result<(), ExtractError> {
         if member.depth() > self.max_depth {
@@ -391,6 +427,45 @@ pub struct ExtractContext<'a> {
     pub dispatcher: &'a Dispatcher,
 }
 
+impl ExtractContext<'_> {
+    /// Extracts a member of a container (an attachment, a zip entry, an
+    /// embedded document) through the dispatcher, with the same budget. A
+    /// member that cannot be read is reported and the container goes on;
+    /// only a spent budget (time, bytes, members) stops the whole file.
+    pub fn member(&mut self, name: &str, data: &[u8]) -> Result<(), ExtractError> {
+        let path = self.member.child(name);
+        let file_name = name.rsplit('/').next().unwrap_or(name);
+        match self
+            .dispatcher
+            .extract(file_name, data, path.clone(), self.budget, self.units)
+        {
+            Ok(_) => Ok(()),
+            Err((_, e)) if e.reason == UnreadableReason::Timeout => Err(e),
+            Err((_, e))
+                if e.reason == UnreadableReason::TooLarge && self.budget.bytes_left() == 0 =>
+            {
+                Err(e)
+            }
+            Err((format, e)) => {
+                self.units.unreadable(&path, format, e);
+                Ok(())
+            }
+        }
+    }
+
+    /// Reports a member that cannot be read (e.g. an encrypted zip entry).
+    pub fn unreadable_member(&mut self, name: &str, format: Format, error: ExtractError) {
+        let path = self.member.child(name);
+        self.units.unreadable(&path, format, error);
+    }
+
+    /// Pushes a unit of this file or member.
+    pub fn unit(&mut self, unit: TextUnit<'_>) -> Result<(), ExtractError> {
+        self.budget.check_time()?;
+        self.units.unit(&self.member, unit)
+    }
+}
+
 /// One format's extractor.
 pub trait Extractor: Send + Sync {
     /// The formats this extractor reads.
@@ -413,7 +488,15 @@ pub struct Dispatcher {
 impl Default for Dispatcher {
     fn default() -> Self {
         Dispatcher {
-            extractors: vec![Box::new(plain::PlainText), Box::new(delimited::Delimited)],
+            extractors: vec![
+                Box::new(plain::PlainText),
+                Box::new(delimited::Delimited),
+                Box::new(zip::ZipArchive),
+                Box::new(docx::Docx),
+                Box::new(pdf::Pdf),
+                Box::new(spreadsheet::Spreadsheet),
+                Box::new(pptx::Pptx),
+            ],
         }
     }
 }
@@ -427,6 +510,31 @@ pub enum Dispatched {
 }
 
 impl Dispatcher {
+    /// Extracts `data` as `format` (already recognised, e.g. by a container
+    /// looking inside a zip), within the caller's context.
+    pub fn extract_as(
+        &self,
+        format: Format,
+        name: &str,
+        data: &[u8],
+        cx: &mut ExtractContext<'_>,
+    ) -> Result<(), ExtractError> {
+        match self
+            .extractors
+            .iter()
+            .find(|e| e.formats().contains(&format))
+        {
+            Some(e) => e.extract(name, format, data, cx),
+            None => Err(ExtractError::new(
+                UnreadableReason::Unsupported,
+                format!(
+                    "{} files are recognised but not read by this version",
+                    format.name()
+                ),
+            )),
+        }
+    }
+
     /// Sniffs `data` and extracts it. Failures of the file or member itself
     /// are returned; a member's own failure inside a container is reported
     /// to `units.unreadable` by the container.
@@ -443,6 +551,15 @@ impl Dispatcher {
             return Ok(Dispatched::Skipped);
         }
         budget.check_depth(&member).map_err(|e| (format, e))?;
+        if format == Format::EncryptedOffice {
+            return Err((
+                format,
+                ExtractError::new(
+                    UnreadableReason::Encrypted,
+                    "password-protected Office document",
+                ),
+            ));
+        }
         let Some(extractor) = self
             .extractors
             .iter()

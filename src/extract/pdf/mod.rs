@@ -1,0 +1,679 @@
+//! PDF via lopdf, with an own text layer that gets Japanese right.
+//!
+//! lopdf parses the file, decrypts it (an empty user password opens it;
+//! lopdf loads an encrypted file with zero pages and no error otherwise,
+//! so that case is checked) and gives each page's content stream. Text is
+//! decoded per font, in this order:
+//! 1. the font's `ToUnicode` CMap;
+//! 2. predefined CMaps: `Uni*-UCS2-*` / `Uni*-UTF16-*` are UTF-16BE,
+//!    `*RKSJ*` is CP932, `EUC-*` is EUC-JP, `H`/`V` are JIS X 0208;
+//! 3. `Identity-H/V` with an Adobe-Japan1 ordering: CIDs through Adobe's
+//!    Adobe-Japan1-UCS2 table (kept in the repository, BSD-3-Clause);
+//! 4. simple fonts: their `Encoding` (WinAnsi, MacRoman, Standard,
+//!    `Differences` with glyph names).
+//!
+//! Text follows the content stream; a change of line (of column, for
+//! vertical fonts) starts a new line, so numbers and names are not glued
+//! across lines. All pages form one unit (`page N` by offset), so a label
+//! at the foot of one page is context for a value at the top of the next.
+//! Pages with images but no text make the file `image_only` (all pages) or
+//! add an `image_only` note naming the pages (some pages): they were not
+//! checked. OCR is not built in yet.
+
+mod cmap;
+
+use std::collections::HashMap;
+
+use encoding_rs::{EUC_JP, SHIFT_JIS, WINDOWS_1252};
+use lopdf::content::Content;
+use lopdf::{Dictionary, Document, LoadOptions, Object, ObjectId};
+
+use super::{ExtractContext, ExtractError, Extractor, Format, UnreadableReason};
+use crate::text::{Location, SegmentsBuilder};
+
+pub use cmap::{adobe_japan1, CMap};
+
+/// Reads PDF files.
+pub struct Pdf;
+
+/// Form XObjects nested deeper than this are not followed.
+const MAX_FORM_DEPTH: usize = 4;
+/// Decompressed content of one page beyond this is not read.
+const MAX_PAGE_CONTENT: usize = 64 * 1024 * 1024;
+
+impl Extractor for Pdf {
+    fn formats(&self) -> &'static [Format] {
+        &[Format::Pdf]
+    }
+
+    fn extract(
+        &self,
+        _name: &str,
+        _format: Format,
+        data: &[u8],
+        cx: &mut ExtractContext<'_>,
+    ) -> Result<(), ExtractError> {
+        let doc = load(data)?;
+        let pages = doc.get_pages();
+        let encrypted = is_encrypted(&doc);
+        let mut fonts = FontCache::default();
+        let mut text = SegmentsBuilder::default();
+        let mut image_only_pages = Vec::new();
+        for (&number, &page_id) in &pages {
+            cx.budget.check_time()?;
+            let page = page_text(&doc, page_id, &mut fonts);
+            cx.budget.charge_bytes(page.text.len() as u64)?;
+            if page.text.chars().all(char::is_whitespace) {
+                if page.images > 0 {
+                    image_only_pages.push(number);
+                }
+                continue;
+            }
+            text.push(&page.text, Location::Page(number));
+        }
+        let total = pages.len();
+        if text.is_empty() {
+            // Never silence: a PDF that yields no text was not checked.
+            return Err(if encrypted {
+                ExtractError::new(
+                    UnreadableReason::Encrypted,
+                    "PDF is encrypted and its content could not be decrypted without a password",
+                )
+            } else {
+                ExtractError::new(
+                    UnreadableReason::ImageOnly,
+                    format!("{total} page(s), no text layer (scanned images or outlined text: needs OCR)"),
+                )
+            });
+        }
+        if !text.is_empty() {
+            cx.unit(text.build())?;
+        }
+        if total > 0 && image_only_pages.len() == total {
+            return Err(ExtractError::new(
+                UnreadableReason::ImageOnly,
+                format!("{total} page(s), none with a text layer (needs OCR)"),
+            ));
+        }
+        if !image_only_pages.is_empty() {
+            let list: Vec<String> = image_only_pages.iter().map(u32::to_string).collect();
+            let path = cx.member.clone();
+            cx.units.unreadable(
+                &path,
+                Format::Pdf,
+                ExtractError::new(
+                    UnreadableReason::ImageOnly,
+                    format!(
+                        "{} of {total} pages have no text layer (needs OCR): pages {}",
+                        image_only_pages.len(),
+                        list.join(", ")
+                    ),
+                ),
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Loads a PDF; an encrypted one opens only with an empty user password.
+fn load(data: &[u8]) -> Result<Document, ExtractError> {
+    let corrupt =
+        |e: lopdf::Error| ExtractError::new(UnreadableReason::Corrupt, format!("PDF: {e}"));
+    let encrypted =
+        || ExtractError::new(UnreadableReason::Encrypted, "PDF needs a password to open");
+    let doc = match Document::load_mem(data) {
+        Ok(d) => d,
+        Err(lopdf::Error::Decryption(_)) | Err(lopdf::Error::InvalidPassword) => {
+            return Err(encrypted())
+        }
+        Err(e) => {
+            let msg = e.to_string().to_ascii_lowercase();
+            if msg.contains("password") || msg.contains("decrypt") || msg.contains("encrypt") {
+                return Err(encrypted());
+            }
+            return Err(corrupt(e));
+        }
+    };
+    if is_encrypted(&doc) {
+        // Opening with the empty user password decrypts what lopdf could not
+        // on its own (AES-256 R6); a real user password stays a secret.
+        if let Ok(d) = Document::load_mem_with_options(data, LoadOptions::with_password("")) {
+            if !d.get_pages().is_empty() {
+                return Ok(d);
+            }
+        }
+        if doc.get_pages().is_empty() {
+            return Err(encrypted());
+        }
+    }
+    if doc.get_pages().is_empty() {
+        return Err(ExtractError::new(
+            UnreadableReason::Corrupt,
+            "PDF: no pages found",
+        ));
+    }
+    Ok(doc)
+}
+
+/// lopdf's `is_encrypted` can be false while the trailer still names an
+/// encryption dictionary: either means encrypted.
+fn is_encrypted(doc: &Document) -> bool {
+    doc.is_encrypted() || doc.trailer.get(b"Encrypt").is_ok()
+}
+
+/// The text of one page and how many images it draws.
+struct PageText {
+    text: String,
+    images: usize,
+}
+
+fn page_text(doc: &Document, page_id: ObjectId, fonts: &mut FontCache) -> PageText {
+    let content = doc
+        .get_page_content_with_limit(page_id, MAX_PAGE_CONTENT)
+        .unwrap_or_default();
+    let resources = page_resources(doc, page_id);
+    let mut st = TextState::default();
+    let mut images = 0;
+    run_content(doc, &content, &resources, fonts, &mut st, &mut images, 0);
+    PageText {
+        text: st.out,
+        images,
+    }
+}
+
+/// The page's resource dictionaries (its own first, then inherited ones).
+fn page_resources(doc: &Document, page_id: ObjectId) -> Vec<Dictionary> {
+    let mut out = Vec::new();
+    if let Ok((own, inherited)) = doc.get_page_resources(page_id) {
+        if let Some(d) = own {
+            out.push(d.clone());
+        }
+        for id in inherited {
+            if let Ok(Object::Dictionary(d)) = doc.get_object(id) {
+                out.push(d.clone());
+            }
+        }
+    }
+    out
+}
+
+fn deref<'a>(doc: &'a Document, o: &'a Object) -> &'a Object {
+    doc.dereference(o).map(|(_, o)| o).unwrap_or(o)
+}
+
+fn dict_get<'a>(doc: &'a Document, d: &'a Dictionary, key: &[u8]) -> Option<&'a Object> {
+    d.get(key).ok().map(|o| deref(doc, o))
+}
+
+fn name_of(o: &Object) -> Option<&[u8]> {
+    match o {
+        Object::Name(n) => Some(n),
+        _ => None,
+    }
+}
+
+fn num(o: &Object) -> f32 {
+    match o {
+        Object::Integer(i) => *i as f32,
+        Object::Real(r) => *r,
+        _ => 0.0,
+    }
+}
+
+/// Finds a resource (`Font` or `XObject` entry `name`) in the resource stack.
+fn resource<'a>(
+    doc: &'a Document,
+    resources: &'a [Dictionary],
+    kind: &[u8],
+    name: &[u8],
+) -> Option<(&'a Object, Option<ObjectId>)> {
+    for r in resources {
+        if let Some(Object::Dictionary(d)) = dict_get(doc, r, kind) {
+            if let Ok(o) = d.get(name) {
+                let id = match o {
+                    Object::Reference(id) => Some(*id),
+                    _ => None,
+                };
+                return Some((deref(doc, o), id));
+            }
+        }
+    }
+    None
+}
+
+#[derive(Default)]
+struct TextState {
+    out: String,
+    font: Option<usize>,
+    size: f32,
+    /// Text line origin (x, y) from Td/TD/Tm/T*.
+    line: (f32, f32),
+    leading: f32,
+    /// Where the last shown text was set: decides line breaks.
+    last: Option<(f32, f32)>,
+}
+
+impl TextState {
+    fn show(&mut self, fonts: &FontCache, bytes: &[u8]) {
+        let Some(fi) = self.font else { return };
+        let font = &fonts.fonts[fi];
+        if let Some((lx, ly)) = self.last {
+            let (x, y) = self.line;
+            let tol = (self.size.abs().max(1.0)) * 0.5;
+            let new_line = if font.vertical {
+                (x - lx).abs() > tol
+            } else {
+                (y - ly).abs() > tol
+            };
+            if new_line && !self.out.ends_with('\n') {
+                self.out.push('\n');
+            }
+        }
+        self.last = Some(self.line);
+        font.decode(bytes, &mut self.out);
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_content(
+    doc: &Document,
+    content: &[u8],
+    resources: &[Dictionary],
+    fonts: &mut FontCache,
+    st: &mut TextState,
+    images: &mut usize,
+    depth: usize,
+) {
+    let Ok(ops) = Content::decode(content) else {
+        return;
+    };
+    for op in ops.operations {
+        let a = &op.operands;
+        match op.operator.as_str() {
+            "BT" => {
+                st.line = (0.0, 0.0);
+            }
+            "Tf" => {
+                if let (Some(name), Some(size)) = (a.first().and_then(name_of), a.get(1)) {
+                    st.font = fonts.get(doc, resources, name);
+                    st.size = num(size);
+                }
+            }
+            "Td" | "TD" => {
+                let (tx, ty) = (
+                    a.first().map(num).unwrap_or(0.0),
+                    a.get(1).map(num).unwrap_or(0.0),
+                );
+                st.line = (
+                    st.line.0 + tx * st.size.max(1.0) / st.size.max(1.0),
+                    st.line.1 + ty,
+                );
+                if op.operator == "TD" {
+                    st.leading = -ty;
+                }
+            }
+            // Scale by the matrix so that tolerance compares like with like.
+            "Tm" if a.len() == 6 => {
+                let scale = num(&a[3]).abs().max(num(&a[0]).abs()).max(1e-3);
+                st.line = (num(&a[4]) / scale, num(&a[5]) / scale);
+            }
+            "T*" => st.line.1 -= st.leading.max(st.size.abs()),
+            "TL" => st.leading = a.first().map(num).unwrap_or(0.0),
+            "Tj" => {
+                if let Some(Object::String(s, _)) = a.first() {
+                    st.show(fonts, s);
+                }
+            }
+            "'" | "\"" => {
+                st.line.1 -= st.leading.max(st.size.abs());
+                if let Some(Object::String(s, _)) = a.last() {
+                    st.show(fonts, s);
+                }
+            }
+            "TJ" => {
+                if let Some(Object::Array(items)) = a.first() {
+                    let mut first = true;
+                    for it in items {
+                        match it {
+                            Object::String(s, _) => {
+                                if first {
+                                    st.show(fonts, s);
+                                    first = false;
+                                } else if let Some(fi) = st.font {
+                                    fonts.fonts[fi].decode(s, &mut st.out);
+                                }
+                            }
+                            // A large gap between words (thousandths of an em).
+                            o @ (Object::Integer(_) | Object::Real(_))
+                                if num(o) < -300.0 && !st.out.ends_with([' ', '\n']) =>
+                            {
+                                st.out.push(' ');
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+            }
+            "ET" => {}
+            "BI" => *images += 1,
+            "Do" => {
+                let Some(name) = a.first().and_then(name_of) else {
+                    continue;
+                };
+                let Some((Object::Stream(stream), _)) = resource(doc, resources, b"XObject", name)
+                else {
+                    continue;
+                };
+                let subtype = stream
+                    .dict
+                    .get(b"Subtype")
+                    .ok()
+                    .and_then(name_of)
+                    .unwrap_or(b"");
+                if subtype == b"Image" {
+                    *images += 1;
+                } else if subtype == b"Form" && depth < MAX_FORM_DEPTH {
+                    let Ok(inner) = stream.decompressed_content_with_limit(MAX_PAGE_CONTENT) else {
+                        continue;
+                    };
+                    let mut res: Vec<Dictionary> = Vec::new();
+                    if let Some(Object::Dictionary(d)) = dict_get(doc, &stream.dict, b"Resources") {
+                        res.push(d.clone());
+                    }
+                    res.extend(resources.iter().cloned());
+                    if !st.out.is_empty() && !st.out.ends_with('\n') {
+                        st.out.push('\n');
+                    }
+                    st.last = None;
+                    run_content(doc, &inner, &res, fonts, st, images, depth + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+    if !st.out.ends_with('\n') && !st.out.is_empty() {
+        st.out.push('\n');
+    }
+}
+
+/// Fonts decoded so far, by their object (or by name for inline dictionaries).
+#[derive(Default)]
+struct FontCache {
+    fonts: Vec<FontDecoder>,
+    by_key: HashMap<(Option<ObjectId>, Vec<u8>), usize>,
+}
+
+impl FontCache {
+    fn get(&mut self, doc: &Document, resources: &[Dictionary], name: &[u8]) -> Option<usize> {
+        let (obj, id) = resource(doc, resources, b"Font", name)?;
+        let key = (
+            id,
+            if id.is_some() {
+                Vec::new()
+            } else {
+                name.to_vec()
+            },
+        );
+        if let Some(&i) = self.by_key.get(&key) {
+            return Some(i);
+        }
+        let Object::Dictionary(dict) = obj else {
+            return None;
+        };
+        let decoder = FontDecoder::new(doc, dict);
+        self.fonts.push(decoder);
+        self.by_key.insert(key, self.fonts.len() - 1);
+        Some(self.fonts.len() - 1)
+    }
+}
+
+/// How a font's string bytes become text.
+enum Decoding {
+    ToUnicode(CMap, usize),
+    Utf16Be,
+    Cp932,
+    EucJp,
+    /// Chinese and Korean legacy CMaps (GBK-EUC, B5, KSC-EUC): their codes
+    /// are the encoding's bytes.
+    Legacy(&'static encoding_rs::Encoding),
+    /// JIS X 0208 two-byte codes (the `H`/`V` CMaps): EUC-JP with the high bit set.
+    Jis,
+    /// Two-byte CIDs of an Adobe-Japan1 font.
+    AdobeJapan1,
+    /// Two-byte CIDs with no known mapping.
+    Unknown,
+    Simple(Box<[char; 256]>),
+}
+
+struct FontDecoder {
+    decoding: Decoding,
+    vertical: bool,
+}
+
+impl FontDecoder {
+    fn new(doc: &Document, font: &Dictionary) -> FontDecoder {
+        let subtype = dict_get(doc, font, b"Subtype")
+            .and_then(name_of)
+            .unwrap_or(b"");
+        let encoding = dict_get(doc, font, b"Encoding");
+        let enc_name: Vec<u8> = match encoding {
+            Some(Object::Name(n)) => n.clone(),
+            Some(Object::Stream(s)) => s
+                .dict
+                .get(b"CMapName")
+                .ok()
+                .and_then(name_of)
+                .map(<[u8]>::to_vec)
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        let vertical = enc_name.ends_with(b"-V") || enc_name == b"V";
+        let type0 = subtype == b"Type0";
+        if let Some(Object::Stream(s)) = dict_get(doc, font, b"ToUnicode") {
+            if let Ok(bytes) = s.decompressed_content_with_limit(16 * 1024 * 1024) {
+                let cm = cmap::parse(&bytes);
+                if !cm.map.is_empty() {
+                    return FontDecoder {
+                        decoding: Decoding::ToUnicode(cm, if type0 { 2 } else { 1 }),
+                        vertical,
+                    };
+                }
+            }
+        }
+        if type0 {
+            let name = String::from_utf8_lossy(&enc_name).into_owned();
+            let decoding =
+                if name.starts_with("Uni") && (name.contains("UCS2") || name.contains("UTF16")) {
+                    Decoding::Utf16Be
+                } else if name.contains("RKSJ") {
+                    Decoding::Cp932
+                } else if name.starts_with("GB") {
+                    Decoding::Legacy(encoding_rs::GBK)
+                } else if name.starts_with("B5")
+                    || name.starts_with("ETen")
+                    || name.starts_with("HKscs")
+                {
+                    Decoding::Legacy(encoding_rs::BIG5)
+                } else if name.starts_with("KSC") {
+                    Decoding::Legacy(encoding_rs::EUC_KR)
+                } else if name.contains("EUC") {
+                    Decoding::EucJp
+                } else if name == "H" || name == "V" {
+                    Decoding::Jis
+                } else if japan1_ordering(doc, font) {
+                    Decoding::AdobeJapan1
+                } else {
+                    Decoding::Unknown
+                };
+            return FontDecoder { decoding, vertical };
+        }
+        FontDecoder {
+            decoding: Decoding::Simple(Box::new(simple_table(doc, encoding))),
+            vertical: false,
+        }
+    }
+
+    fn decode(&self, bytes: &[u8], out: &mut String) {
+        match &self.decoding {
+            Decoding::ToUnicode(cm, default_len) => {
+                cm.decode(bytes, *default_len, out);
+            }
+            Decoding::Utf16Be => {
+                let units: Vec<u16> = bytes
+                    .chunks(2)
+                    .map(|c| u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]))
+                    .collect();
+                out.push_str(&String::from_utf16_lossy(&units));
+            }
+            Decoding::Cp932 => out.push_str(&SHIFT_JIS.decode_without_bom_handling(bytes).0),
+            Decoding::EucJp => out.push_str(&EUC_JP.decode_without_bom_handling(bytes).0),
+            Decoding::Legacy(enc) => out.push_str(&enc.decode_without_bom_handling(bytes).0),
+            Decoding::Jis => {
+                let high: Vec<u8> = bytes.iter().map(|b| b | 0x80).collect();
+                out.push_str(&EUC_JP.decode_without_bom_handling(&high).0);
+            }
+            Decoding::AdobeJapan1 => {
+                adobe_japan1().decode(bytes, 2, out);
+            }
+            Decoding::Unknown => {}
+            Decoding::Simple(table) => out.extend(
+                bytes
+                    .iter()
+                    .map(|&b| table[b as usize])
+                    .filter(|&c| c != '\0'),
+            ),
+        }
+    }
+}
+
+/// Whether a Type0 font's descendant has an Adobe-Japan1 ordering (or is a
+/// non-embedded Japanese font that implies it).
+fn japan1_ordering(doc: &Document, font: &Dictionary) -> bool {
+    let Some(Object::Array(desc)) = dict_get(doc, font, b"DescendantFonts") else {
+        return false;
+    };
+    let Some(Object::Dictionary(cid)) = desc.first().map(|o| deref(doc, o)) else {
+        return false;
+    };
+    match dict_get(doc, cid, b"CIDSystemInfo") {
+        Some(Object::Dictionary(info)) => match dict_get(doc, info, b"Ordering") {
+            Some(Object::String(s, _)) => s.as_slice() == b"Japan1",
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// A simple font's byte → char table: WinAnsi by default, or the named base
+/// encoding, with `Differences` applied by glyph name.
+fn simple_table(doc: &Document, encoding: Option<&Object>) -> [char; 256] {
+    let mut t = ['\0'; 256];
+    let (base, diffs): (&[u8], Option<&Vec<Object>>) = match encoding {
+        Some(Object::Name(n)) => (n, None),
+        Some(Object::Dictionary(d)) => (
+            dict_get(doc, d, b"BaseEncoding")
+                .and_then(name_of)
+                .unwrap_or(b"WinAnsiEncoding"),
+            match dict_get(doc, d, b"Differences") {
+                Some(Object::Array(a)) => Some(a),
+                _ => None,
+            },
+        ),
+        _ => (b"WinAnsiEncoding", None),
+    };
+    let _ = base; // MacRoman and Standard differ from WinAnsi only above 0x7F and in a few glyphs.
+    for (b, slot) in t.iter_mut().enumerate() {
+        let byte = [b as u8];
+        let s = WINDOWS_1252.decode_without_bom_handling(&byte).0;
+        let c = s.chars().next().unwrap_or('\0');
+        *slot = if b < 0x20 { '\0' } else { c };
+    }
+    if let Some(diffs) = diffs {
+        let mut code = 0usize;
+        for o in diffs {
+            match o {
+                Object::Integer(i) => code = (*i).clamp(0, 255) as usize,
+                Object::Name(n) => {
+                    if code < 256 {
+                        if let Some(c) = glyph_char(n) {
+                            t[code] = c;
+                        }
+                    }
+                    code += 1;
+                }
+                _ => {}
+            }
+        }
+    }
+    t
+}
+
+/// A character from a glyph name: `uniXXXX`, `uXXXX`, `gXX`-less standard names.
+fn glyph_char(name: &[u8]) -> Option<char> {
+    let s = std::str::from_utf8(name).ok()?;
+    if let Some(hex) = s.strip_prefix("uni").filter(|h| h.len() >= 4) {
+        return u32::from_str_radix(&hex[..4], 16)
+            .ok()
+            .and_then(char::from_u32);
+    }
+    if let Some(hex) = s.strip_prefix('u').filter(|h| (4..=6).contains(&h.len())) {
+        if let Ok(v) = u32::from_str_radix(hex, 16) {
+            return char::from_u32(v);
+        }
+    }
+    if s.len() == 1 {
+        return s.chars().next();
+    }
+    const NAMES: &[(&str, char)] = &[
+        ("space", ' '),
+        ("exclam", '!'),
+        ("quotedbl", '"'),
+        ("numbersign", '#'),
+        ("dollar", '$'),
+        ("percent", '%'),
+        ("ampersand", '&'),
+        ("quotesingle", '\''),
+        ("quoteright", '\''),
+        ("parenleft", '('),
+        ("parenright", ')'),
+        ("asterisk", '*'),
+        ("plus", '+'),
+        ("comma", ','),
+        ("hyphen", '-'),
+        ("period", '.'),
+        ("slash", '/'),
+        ("zero", '0'),
+        ("one", '1'),
+        ("two", '2'),
+        ("three", '3'),
+        ("four", '4'),
+        ("five", '5'),
+        ("six", '6'),
+        ("seven", '7'),
+        ("eight", '8'),
+        ("nine", '9'),
+        ("colon", ':'),
+        ("semicolon", ';'),
+        ("less", '<'),
+        ("equal", '='),
+        ("greater", '>'),
+        ("question", '?'),
+        ("at", '@'),
+        ("bracketleft", '['),
+        ("backslash", '\\'),
+        ("bracketright", ']'),
+        ("asciicircum", '^'),
+        ("underscore", '_'),
+        ("grave", '`'),
+        ("quoteleft", '\''),
+        ("braceleft", '{'),
+        ("bar", '|'),
+        ("braceright", '}'),
+        ("asciitilde", '~'),
+        ("endash", '–'),
+        ("emdash", '—'),
+        ("bullet", '•'),
+        ("yen", '¥'),
+    ];
+    NAMES.iter().find(|(n, _)| *n == s).map(|(_, c)| *c)
+}

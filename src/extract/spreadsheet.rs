@@ -1,0 +1,317 @@
+//! Spreadsheets via calamine: xlsx, xlsm, xlsb, xls, ods. Every sheet is
+//! read, hidden ones included. Each row is one unit of cells (`Sheet1!C5`);
+//! the first row that reads as a header gives its columns context.
+//!
+//! xlsx and xlsb are read with calamine's streaming cell reader: its dense
+//! `Range` is sized from the sheet's declared dimension, and a 5 KB file
+//! declaring a cell at XFD1048576 would allocate hundreds of GB. xls and
+//! ods have no streaming reader in calamine; their memory is bounded by
+//! the extraction worker's limits instead.
+//!
+//! Numbers are written as a person would read them (an integral float as
+//! an integer, so a 12-digit My Number stored as a number is found); in a
+//! column headed 個人番号/マイナンバー an 11-digit number gets back the
+//! leading zero that Excel dropped. Dates are written `YYYY/MM/DD`.
+
+use std::io::Cursor;
+
+use calamine::{Data, DataRef, Ods, Reader, Xls, Xlsb, Xlsx};
+
+use super::{ExtractContext, ExtractError, Extractor, Format, UnreadableReason};
+use crate::text::{looks_like_header, Location, TextUnit};
+
+/// Reads spreadsheets.
+pub struct Spreadsheet;
+
+impl Extractor for Spreadsheet {
+    fn formats(&self) -> &'static [Format] {
+        &[Format::Xlsx, Format::Xlsb, Format::Xls, Format::Ods]
+    }
+
+    fn extract(
+        &self,
+        _name: &str,
+        format: Format,
+        data: &[u8],
+        cx: &mut ExtractContext<'_>,
+    ) -> Result<(), ExtractError> {
+        let cursor = Cursor::new(data);
+        match format {
+            Format::Xlsx => {
+                let mut wb: Xlsx<_> = Xlsx::new(cursor).map_err(|e| open_error(&e.to_string()))?;
+                for sheet in wb.sheet_names() {
+                    let mut rows = RowBuilder::new(&sheet);
+                    let mut reader = wb
+                        .worksheet_cells_reader(&sheet)
+                        .map_err(|e| open_error(&e.to_string()))?;
+                    while let Some(cell) =
+                        reader.next_cell().map_err(|e| corrupt(&e.to_string()))?
+                    {
+                        let (r, c) = cell.get_position();
+                        if let Some(v) = ref_value(cell.get_value()) {
+                            rows.cell(r, c, v, cx)?;
+                        }
+                    }
+                    rows.finish(cx)?;
+                }
+            }
+            Format::Xlsb => {
+                let mut wb: Xlsb<_> = Xlsb::new(cursor).map_err(|e| open_error(&e.to_string()))?;
+                for sheet in wb.sheet_names() {
+                    let mut rows = RowBuilder::new(&sheet);
+                    let mut reader = wb
+                        .worksheet_cells_reader(&sheet)
+                        .map_err(|e| open_error(&e.to_string()))?;
+                    while let Some(cell) =
+                        reader.next_cell().map_err(|e| corrupt(&e.to_string()))?
+                    {
+                        let (r, c) = cell.get_position();
+                        if let Some(v) = ref_value(cell.get_value()) {
+                            rows.cell(r, c, v, cx)?;
+                        }
+                    }
+                    rows.finish(cx)?;
+                }
+            }
+            Format::Xls => {
+                let wb: Xls<_> = Xls::new(cursor).map_err(|e| open_error(&e.to_string()))?;
+                ranges(wb, cx)?;
+            }
+            _ => {
+                let wb: Ods<_> = Ods::new(cursor).map_err(|e| open_error(&e.to_string()))?;
+                ranges(wb, cx)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Reads every sheet of a workbook through calamine's dense ranges.
+fn ranges<RS, R>(mut wb: R, cx: &mut ExtractContext<'_>) -> Result<(), ExtractError>
+where
+    RS: std::io::Read + std::io::Seek,
+    R: Reader<RS>,
+    R::Error: std::fmt::Display,
+{
+    for sheet in wb.sheet_names() {
+        cx.budget.check_time()?;
+        let range = wb
+            .worksheet_range(&sheet)
+            .map_err(|e| open_error(&e.to_string()))?;
+        let (r0, c0) = range.start().unwrap_or((0, 0));
+        let mut rows = RowBuilder::new(&sheet);
+        for (i, row) in range.rows().enumerate() {
+            for (j, v) in row.iter().enumerate() {
+                if let Some(val) = data_value(v) {
+                    rows.cell(r0 + i as u32, c0 + j as u32, val, cx)?;
+                }
+            }
+        }
+        rows.finish(cx)?;
+    }
+    Ok(())
+}
+
+fn open_error(msg: &str) -> ExtractError {
+    let m = msg.to_ascii_lowercase();
+    if m.contains("password") || m.contains("encrypt") {
+        ExtractError::new(
+            UnreadableReason::Encrypted,
+            "workbook is password protected",
+        )
+    } else {
+        corrupt(msg)
+    }
+}
+
+fn corrupt(msg: &str) -> ExtractError {
+    ExtractError::new(UnreadableReason::Corrupt, format!("spreadsheet: {msg}"))
+}
+
+/// A cell value as text, or `None` for empty and error cells.
+enum Value {
+    Text(String),
+    Number(String),
+}
+
+fn number(f: f64) -> String {
+    if f.fract() == 0.0 && f.abs() < 1e16 {
+        format!("{}", f as i64)
+    } else {
+        format!("{f}")
+    }
+}
+
+fn date(dt: &calamine::ExcelDateTime) -> String {
+    if dt.is_datetime() {
+        let (y, mo, d, h, mi, s, _) = dt.to_ymd_hms_milli();
+        if (h, mi, s) == (0, 0, 0) {
+            format!("{y:04}/{mo:02}/{d:02}")
+        } else {
+            format!("{y:04}/{mo:02}/{d:02} {h:02}:{mi:02}:{s:02}")
+        }
+    } else {
+        number(dt.as_f64())
+    }
+}
+
+fn ref_value(v: &DataRef<'_>) -> Option<Value> {
+    Some(match v {
+        DataRef::Int(i) => Value::Number(i.to_string()),
+        DataRef::Float(f) => Value::Number(number(*f)),
+        DataRef::String(s) => Value::Text(s.clone()),
+        DataRef::SharedString(s) => Value::Text(s.to_string()),
+        DataRef::Bool(b) => Value::Text(if *b { "TRUE" } else { "FALSE" }.into()),
+        DataRef::DateTime(dt) => Value::Text(date(dt)),
+        DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => Value::Text(s.clone()),
+        DataRef::Error(_) | DataRef::Empty => return None,
+    })
+}
+
+fn data_value(v: &Data) -> Option<Value> {
+    Some(match v {
+        Data::Int(i) => Value::Number(i.to_string()),
+        Data::Float(f) => Value::Number(number(*f)),
+        Data::String(s) => Value::Text(s.clone()),
+        Data::Bool(b) => Value::Text(if *b { "TRUE" } else { "FALSE" }.into()),
+        Data::DateTime(dt) => Value::Text(date(dt)),
+        Data::DateTimeIso(s) | Data::DurationIso(s) => Value::Text(s.clone()),
+        Data::Error(_) | Data::Empty => return None,
+    })
+}
+
+/// `A`, `Z`, `AA`, … for a 0-based column.
+pub fn column_name(mut c: u32) -> String {
+    let mut s = Vec::new();
+    loop {
+        s.push(b'A' + (c % 26) as u8);
+        if c < 26 {
+            break;
+        }
+        c = c / 26 - 1;
+    }
+    s.reverse();
+    String::from_utf8(s).expect("ASCII")
+}
+
+/// Gathers cells into row units for one sheet.
+struct RowBuilder {
+    sheet: String,
+    row: Option<u32>,
+    cells: Vec<(u32, Value)>,
+    header: Option<Vec<(u32, String)>>,
+    header_decided: bool,
+}
+
+impl RowBuilder {
+    fn new(sheet: &str) -> Self {
+        RowBuilder {
+            sheet: sheet.to_string(),
+            row: None,
+            cells: Vec::new(),
+            header: None,
+            header_decided: false,
+        }
+    }
+
+    fn cell(
+        &mut self,
+        r: u32,
+        c: u32,
+        v: Value,
+        cx: &mut ExtractContext<'_>,
+    ) -> Result<(), ExtractError> {
+        if self.row != Some(r) {
+            self.flush(cx)?;
+            self.row = Some(r);
+        }
+        self.cells.push((c, v));
+        Ok(())
+    }
+
+    fn hint(&self, c: u32) -> Option<String> {
+        self.header
+            .as_ref()
+            .and_then(|h| h.iter().find(|(hc, _)| *hc == c))
+            .map(|(_, t)| t.clone())
+            .filter(|t| !t.is_empty())
+    }
+
+    fn flush(&mut self, cx: &mut ExtractContext<'_>) -> Result<(), ExtractError> {
+        let Some(r) = self.row else { return Ok(()) };
+        let cells = std::mem::take(&mut self.cells);
+        if cells.is_empty() {
+            return Ok(());
+        }
+        let texts: Vec<&str> = cells
+            .iter()
+            .map(|(_, v)| match v {
+                Value::Text(s) | Value::Number(s) => s.as_str(),
+            })
+            .collect();
+        let is_header = !self.header_decided && looks_like_header(texts.iter().copied());
+        let mut row = Vec::with_capacity(cells.len());
+        for (c, v) in &cells {
+            let hint = if is_header { None } else { self.hint(*c) };
+            let text = match v {
+                Value::Text(s) => s.clone(),
+                Value::Number(s) => {
+                    let my_number_column = hint
+                        .as_deref()
+                        .is_some_and(|h| h.contains("個人番号") || h.contains("マイナンバー"));
+                    if my_number_column && s.len() == 11 && s.bytes().all(|b| b.is_ascii_digit()) {
+                        format!("0{s}")
+                    } else {
+                        s.clone()
+                    }
+                }
+            };
+            row.push((
+                text,
+                Location::Cell {
+                    sheet: self.sheet.clone(),
+                    cell: format!("{}{}", column_name(*c), r + 1),
+                },
+                hint,
+            ));
+        }
+        if is_header {
+            self.header = Some(
+                cells
+                    .iter()
+                    .map(|(c, _)| *c)
+                    .zip(texts.iter().map(|t| t.trim().to_string()))
+                    .collect(),
+            );
+        }
+        // The header is the first row with text only; once a row of values
+        // has been seen, later rows are not taken for headers.
+        self.header_decided = true;
+        cx.unit(TextUnit::row(row))
+    }
+
+    fn finish(mut self, cx: &mut ExtractContext<'_>) -> Result<(), ExtractError> {
+        self.flush(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_names() {
+        assert_eq!(column_name(0), "A");
+        assert_eq!(column_name(25), "Z");
+        assert_eq!(column_name(26), "AA");
+        assert_eq!(column_name(701), "ZZ");
+        assert_eq!(column_name(702), "AAA");
+        assert_eq!(column_name(16383), "XFD");
+    }
+
+    #[test]
+    fn numbers_read_as_people_read_them() {
+        assert_eq!(number(258231856428.0), "258231856428");
+        assert_eq!(number(1.5), "1.5");
+    }
+}
