@@ -37,6 +37,9 @@ pub enum Command {
     Extract(ExtractArgs),
     /// Measure detection throughput on generated Japanese text.
     Bench(BenchArgs),
+    /// Internal: an extraction worker process.
+    #[command(name = "__worker", hide = true)]
+    Worker(WorkerArgs),
 }
 
 /// How `extract` prints.
@@ -144,6 +147,30 @@ pub struct ScanArgs {
     /// Never draw the progress bar (it is drawn only when stderr is a terminal).
     #[arg(long)]
     pub no_progress: bool,
+
+    /// Extract in this process instead of in worker processes. Faster to
+    /// start, but a hostile file can then take the whole scan down.
+    #[arg(long)]
+    pub no_isolation: bool,
+
+    /// Memory (address space) each extraction worker may use; a file that
+    /// needs more is reported too_large (bytes or K/M/G; 0 = no limit;
+    /// at least 64M, which a worker needs to start).
+    #[arg(long, value_name = "SIZE", default_value = "2G", value_parser = parse_size)]
+    pub worker_memory: u64,
+}
+
+/// The extraction worker (internal: started by `scan` itself).
+#[derive(Debug, clap::Args)]
+pub struct WorkerArgs {
+    #[arg(long)]
+    pub detectors: Option<PathBuf>,
+    #[arg(long)]
+    pub max_file_size: u64,
+    #[arg(long)]
+    pub timeout_secs: u64,
+    #[arg(long)]
+    pub memory_bytes: u64,
 }
 
 #[derive(Debug, clap::Args)]

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod detect;
 pub mod extract;
 pub mod finding;
+pub mod isolate;
 pub mod keys;
 pub mod normalize;
 pub mod output;

@@ -21,6 +21,7 @@ use mamori::output::{JsonlSink, OutcomeSink, ScanStats, SummarySink};
 use mamori::walk::WalkOptions;
 
 fn main() -> ExitCode {
+    quiet_panics();
     let cli = Cli::parse();
     init_logging(cli.log_level.as_deref());
     let result = match cli.command {
@@ -29,6 +30,16 @@ fn main() -> ExitCode {
         Command::Detectors(args) => list_detectors(args),
         Command::Extract(args) => extract(args),
         Command::Bench(args) => bench(args),
+        Command::Worker(args) => mamori::isolate::worker_main(
+            args.detectors.as_deref(),
+            Limits {
+                max_file_size: args.max_file_size,
+                timeout: Duration::from_secs(args.timeout_secs),
+                ..Limits::default()
+            },
+            args.memory_bytes,
+        )
+        .map(|_| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,
@@ -40,6 +51,23 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// A panic inside a third-party parser is contained (the file is reported
+/// corrupt), but the default hook would print its message, which may quote
+/// document text. Print where it happened only, unless MAMORI_DEBUG_PANICS
+/// is set by a developer.
+fn quiet_panics() {
+    if std::env::var_os("MAMORI_DEBUG_PANICS").is_some() {
+        return;
+    }
+    std::panic::set_hook(Box::new(|info| {
+        let at = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!("mamori: internal error at {at} (message withheld: it may quote document text)");
+    }));
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
@@ -65,22 +93,22 @@ fn init_logging(level: Option<&str>) {
 
 /// Loads the fingerprint key; without a usable key file, an ephemeral key
 /// (fingerprints then differ between runs, which is said on stderr).
-fn fingerprinter(key_file: Option<&std::path::Path>) -> Fingerprinter {
+fn fingerprint_key(key_file: Option<&std::path::Path>) -> [u8; 32] {
     let path = key_file
         .map(|p| p.to_path_buf())
         .or_else(mamori::keys::default_key_path);
     match path.as_deref().map(mamori::keys::load_or_create) {
-        Some(Ok(key)) => Fingerprinter::new(key),
+        Some(Ok(key)) => key,
         Some(Err(e)) => {
             tracing::warn!(
                 "fingerprint key {}: {e}; using a one-off key (fingerprints will not match other runs)",
                 path.unwrap().display()
             );
-            Fingerprinter::new(random_key())
+            random_key()
         }
         None => {
             tracing::warn!("no state directory for the fingerprint key; using a one-off key");
-            Fingerprinter::new(random_key())
+            random_key()
         }
     }
 }
@@ -96,7 +124,8 @@ fn load_engine(args: &DetectorArgs, fp: Fingerprinter) -> Result<Engine> {
 }
 
 fn scan(args: ScanArgs) -> Result<ExitCode> {
-    let engine = load_engine(&args.detector_args, fingerprinter(args.key_file.as_deref()))?;
+    let key = fingerprint_key(args.key_file.as_deref());
+    let engine = load_engine(&args.detector_args, Fingerprinter::new(key))?;
     let walk = WalkOptions::new(&args.include, &args.exclude, !args.no_default_excludes)
         .context("--include/--exclude")?;
     let limits = Limits {
@@ -133,6 +162,20 @@ fn scan(args: ScanArgs) -> Result<ExitCode> {
             b.tick();
         }
     };
+    let pool = if args.no_isolation {
+        None
+    } else {
+        Some(mamori::isolate::WorkerPool::new(
+            mamori::isolate::WorkerConfig {
+                exe: std::env::current_exe()
+                    .context("locating the mamori executable for workers")?,
+                detectors: args.detector_args.detectors.clone(),
+                limits: limits.clone(),
+                memory_bytes: args.worker_memory,
+                key,
+            },
+        ))
+    };
     let job = mamori::scan::ScanJob {
         roots: &args.paths,
         walk: &walk,
@@ -141,6 +184,7 @@ fn scan(args: ScanArgs) -> Result<ExitCode> {
         limits: &limits,
         min_confidence: min,
         threads: args.threads,
+        workers: pool.as_ref(),
     };
     let report = mamori::scan::run(&job, sink.as_mut(), &progress);
     if let Some(b) = &bar {

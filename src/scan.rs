@@ -26,6 +26,8 @@ pub struct ScanJob<'a> {
     pub min_confidence: Confidence,
     /// Worker threads; 0 = one per core, at most 8.
     pub threads: usize,
+    /// Extract in worker processes (None: in this process).
+    pub workers: Option<&'a crate::isolate::WorkerPool>,
 }
 
 /// What a scan reports back besides the outcomes.
@@ -85,9 +87,10 @@ pub fn run(
                     return;
                 }
                 let outcome = match item {
-                    WalkItem::File { path, size } => {
-                        scan_file(&path, size, job.engine, job.dispatcher, job.limits)
-                    }
+                    WalkItem::File { path, size } => match job.workers {
+                        Some(pool) => pool.scan(&path, size),
+                        None => scan_file(&path, size, job.engine, job.dispatcher, job.limits),
+                    },
                     WalkItem::Unreadable {
                         path,
                         reason,

@@ -172,7 +172,9 @@ fn io_item(path: &Path, e: &std::io::Error) -> WalkItem {
 pub fn io_reason(e: &std::io::Error) -> UnreadableReason {
     match e.kind() {
         std::io::ErrorKind::PermissionDenied => UnreadableReason::PermissionDenied,
-        std::io::ErrorKind::FileTooLarge => UnreadableReason::TooLarge,
+        std::io::ErrorKind::FileTooLarge | std::io::ErrorKind::OutOfMemory => {
+            UnreadableReason::TooLarge
+        }
         _ => UnreadableReason::Corrupt,
     }
 }

@@ -5,4 +5,6 @@ mod util;
 mod cli;
 mod contract;
 mod detectors;
+mod documents;
 mod encodings;
+mod robustness;

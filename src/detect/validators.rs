@@ -501,6 +501,15 @@ fn surnames() -> &'static HashSet<&'static str> {
 /// Words that follow a name label or precede 様/殿 but are no name: other
 /// form labels (a blank form reads `氏名　　住所`), titles and collective nouns.
 const NOT_NAMES: &[&str] = &[
+    "一覧",
+    "名簿",
+    "数",
+    "様式",
+    "用",
+    "向け",
+    "全員",
+    "以外",
+    "本人確認",
     "氏名",
     "名前",
     "申請者",
@@ -761,6 +770,7 @@ mod tests {
         assert_eq!(japanese_name("猪狩 大和"), NotApplicable);
         assert_eq!(japanese_name("住所"), Invalid);
         assert_eq!(japanese_name("市長"), Invalid);
+        assert_eq!(japanese_name("一覧"), Invalid);
     }
 
     #[test]

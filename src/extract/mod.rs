@@ -23,14 +23,14 @@ pub mod zip;
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::text::TextUnit;
 
 /// Why a file (or a member of one) could not be read. The names are the
 /// findings contract's `reason` values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UnreadableReason {
     Encrypted,
@@ -288,6 +288,41 @@ impl Format {
             _ => Format::Text,
         }
     }
+}
+
+/// The `&'static` name of a format, from its printed name (used when an
+/// outcome crosses a process boundary).
+pub fn format_name_static(name: &str) -> Option<&'static str> {
+    const ALL: &[Format] = &[
+        Format::Text,
+        Format::Csv,
+        Format::Tsv,
+        Format::Pdf,
+        Format::Docx,
+        Format::Xlsx,
+        Format::Xlsb,
+        Format::Pptx,
+        Format::Ods,
+        Format::Odt,
+        Format::Zip,
+        Format::Doc,
+        Format::Xls,
+        Format::Ppt,
+        Format::Msg,
+        Format::Jtd,
+        Format::Ole,
+        Format::EncryptedOffice,
+        Format::Rtf,
+        Format::Eml,
+        Format::Mbox,
+        Format::Image("png"),
+        Format::Image("jpeg"),
+        Format::Image("gif"),
+        Format::Image("tiff"),
+        Format::Image("bmp"),
+        Format::Binary,
+    ];
+    ALL.iter().map(|f| f.name()).find(|n| *n == name)
 }
 
 fn looks_like_mail_headers(head: &[u8]) -> bool {
