@@ -82,8 +82,83 @@ impl Extractor for Spreadsheet {
                 ranges(wb, cx)?;
             }
         }
+        // Cell comments: calamine does not read them, and a comment is
+        // where "本人確認済み 個人番号 …" gets written.
+        if matches!(format, Format::Xlsx | Format::Ods) {
+            comments(format, data, cx)?;
+        }
         Ok(())
     }
+}
+
+/// Reads cell comments (xlsx `xl/comments*.xml`, ods `office:annotation`)
+/// into one unit, `comment N` in document order.
+fn comments(format: Format, data: &[u8], cx: &mut ExtractContext<'_>) -> Result<(), ExtractError> {
+    use super::xml::{self, Ev};
+    let mut archive = super::zip::open(data)?;
+    let names: Vec<String> = (0..archive.len())
+        .filter_map(|i| {
+            archive
+                .by_index_raw(i)
+                .ok()
+                .map(|f| super::zip::member_name(f.name_raw()))
+        })
+        .filter(|n| match format {
+            Format::Xlsx => n.starts_with("xl/comments") && n.ends_with(".xml"),
+            _ => n == "content.xml",
+        })
+        .collect();
+    let (element, text_el) = match format {
+        Format::Xlsx => ("comment", "t"),
+        _ => ("office:annotation", "text:p"),
+    };
+    let mut b = crate::text::SegmentsBuilder::default();
+    let mut n = 0u32;
+    for name in names {
+        let Some(bytes) = super::zip::read_named(&mut archive, &name, cx)? else {
+            continue;
+        };
+        let text = xml::part_text(&bytes);
+        let mut cur: Option<String> = None;
+        let mut in_text = 0u32;
+        xml::walk(&text, |ev| {
+            match ev {
+                Ev::Open(e) => {
+                    let q = xml::qname(&e);
+                    if q == element {
+                        cur = Some(String::new());
+                    } else if cur.is_some() && q == text_el {
+                        in_text += 1;
+                    }
+                }
+                Ev::Close(q) => {
+                    if q == element {
+                        if let Some(c) = cur.take() {
+                            n += 1;
+                            b.push(&c, Location::Named(format!("comment {n}")));
+                        }
+                    } else if q == text_el && in_text > 0 {
+                        in_text -= 1;
+                        if let Some(c) = cur.as_mut() {
+                            c.push('\n');
+                        }
+                    }
+                }
+                Ev::Text(t) => {
+                    if in_text > 0 {
+                        if let Some(c) = cur.as_mut() {
+                            c.push_str(&t);
+                        }
+                    }
+                }
+            }
+            Ok(())
+        })?;
+    }
+    if !b.is_empty() {
+        cx.unit(b.build())?;
+    }
+    Ok(())
 }
 
 /// Reads every sheet of a workbook through calamine's dense ranges.

@@ -207,6 +207,18 @@ impl CMap {
     /// Splits `bytes` into codes by the code space (one byte per code
     /// when there is none, or `default_len`), and maps each.
     pub fn decode(&self, bytes: &[u8], default_len: usize, out: &mut String) -> usize {
+        self.decode_with(bytes, default_len, out, |_, _| false)
+    }
+
+    /// Like [`CMap::decode`], handing codes the map lacks to `fallback`
+    /// (which returns whether it produced text); returns the codes left unmapped.
+    pub fn decode_with(
+        &self,
+        bytes: &[u8],
+        default_len: usize,
+        out: &mut String,
+        mut fallback: impl FnMut(&[u8], &mut String) -> bool,
+    ) -> usize {
         let mut unmapped = 0;
         let mut i = 0;
         while i < bytes.len() {
@@ -218,7 +230,11 @@ impl CMap {
             let code = code_of(&bytes[i..i + len]);
             match self.map.get(&code) {
                 Some(s) => out.push_str(s),
-                None => unmapped += 1,
+                None => {
+                    if !fallback(&bytes[i..i + len], out) {
+                        unmapped += 1;
+                    }
+                }
             }
             i += len;
         }
@@ -252,6 +268,22 @@ impl CMap {
 pub fn adobe_japan1() -> &'static CMap {
     static TABLE: std::sync::OnceLock<CMap> = std::sync::OnceLock::new();
     TABLE.get_or_init(|| parse(include_bytes!("Adobe-Japan1-UCS2")))
+}
+
+/// CID → Unicode for an Adobe character collection (`Japan1`, `Korea1`,
+/// `GB1`, `CNS1`), from Adobe's UCS2 CMaps (BSD-3-Clause), built on first use.
+pub fn adobe_collection(ordering: &[u8]) -> Option<&'static CMap> {
+    use std::sync::OnceLock;
+    static KOREA1: OnceLock<CMap> = OnceLock::new();
+    static GB1: OnceLock<CMap> = OnceLock::new();
+    static CNS1: OnceLock<CMap> = OnceLock::new();
+    match ordering {
+        b"Japan1" => Some(adobe_japan1()),
+        b"Korea1" => Some(KOREA1.get_or_init(|| parse(include_bytes!("Adobe-Korea1-UCS2")))),
+        b"GB1" => Some(GB1.get_or_init(|| parse(include_bytes!("Adobe-GB1-UCS2")))),
+        b"CNS1" => Some(CNS1.get_or_init(|| parse(include_bytes!("Adobe-CNS1-UCS2")))),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@
 //! checked. OCR is not built in yet.
 
 mod cmap;
+mod truetype;
 
 use std::collections::HashMap;
 
@@ -31,7 +32,7 @@ use lopdf::{Dictionary, Document, LoadOptions, Object, ObjectId};
 use super::{ExtractContext, ExtractError, Extractor, Format, UnreadableReason};
 use crate::text::{Location, SegmentsBuilder};
 
-pub use cmap::{adobe_japan1, CMap};
+pub use cmap::{adobe_collection, adobe_japan1, CMap};
 
 /// Reads PDF files.
 pub struct Pdf;
@@ -439,7 +440,9 @@ enum Decoding {
     /// JIS X 0208 two-byte codes (the `H`/`V` CMaps): EUC-JP with the high bit set.
     Jis,
     /// Two-byte CIDs of an Adobe-Japan1 font.
-    AdobeJapan1,
+    Collection(&'static CMap),
+    /// Two-byte CIDs of an embedded TrueType font, through its own cmap.
+    Glyphs(HashMap<u16, char>),
     /// Two-byte CIDs with no known mapping.
     Unknown,
     Simple(Box<[char; 256]>),
@@ -447,6 +450,8 @@ enum Decoding {
 
 struct FontDecoder {
     decoding: Decoding,
+    /// For codes a ToUnicode map lacks: the font's own decoding.
+    fallback: Option<Box<Decoding>>,
     vertical: bool,
 }
 
@@ -469,17 +474,6 @@ impl FontDecoder {
         };
         let vertical = enc_name.ends_with(b"-V") || enc_name == b"V";
         let type0 = subtype == b"Type0";
-        if let Some(Object::Stream(s)) = dict_get(doc, font, b"ToUnicode") {
-            if let Ok(bytes) = s.decompressed_content_with_limit(16 * 1024 * 1024) {
-                let cm = cmap::parse(&bytes);
-                if !cm.map.is_empty() {
-                    return FontDecoder {
-                        decoding: Decoding::ToUnicode(cm, if type0 { 2 } else { 1 }),
-                        vertical,
-                    };
-                }
-            }
-        }
         if type0 {
             let name = String::from_utf8_lossy(&enc_name).into_owned();
             let decoding =
@@ -500,23 +494,62 @@ impl FontDecoder {
                     Decoding::EucJp
                 } else if name == "H" || name == "V" {
                     Decoding::Jis
-                } else if japan1_ordering(doc, font) {
-                    Decoding::AdobeJapan1
+                } else if let Some(map) = embedded_truetype_glyphs(doc, font) {
+                    Decoding::Glyphs(map)
+                } else if let Some(table) = ordering(doc, font).and_then(|o| adobe_collection(&o)) {
+                    Decoding::Collection(table)
                 } else {
                     Decoding::Unknown
                 };
-            return FontDecoder { decoding, vertical };
+            return FontDecoder::with_to_unicode(doc, font, decoding, vertical, 2);
+        }
+        let simple = Decoding::Simple(Box::new(simple_table(doc, encoding)));
+        FontDecoder::with_to_unicode(doc, font, simple, false, 1)
+    }
+
+    /// Uses the font's ToUnicode map when it has one, keeping `base` for
+    /// the codes the map lacks (as poppler does).
+    fn with_to_unicode(
+        doc: &Document,
+        font: &Dictionary,
+        base: Decoding,
+        vertical: bool,
+        code_len: usize,
+    ) -> FontDecoder {
+        if let Some(Object::Stream(s)) = dict_get(doc, font, b"ToUnicode") {
+            if let Ok(bytes) = s.decompressed_content_with_limit(16 * 1024 * 1024) {
+                let cm = cmap::parse(&bytes);
+                if !cm.map.is_empty() {
+                    return FontDecoder {
+                        decoding: Decoding::ToUnicode(cm, code_len),
+                        fallback: Some(Box::new(base)),
+                        vertical,
+                    };
+                }
+            }
         }
         FontDecoder {
-            decoding: Decoding::Simple(Box::new(simple_table(doc, encoding))),
-            vertical: false,
+            decoding: base,
+            fallback: None,
+            vertical,
         }
     }
 
     fn decode(&self, bytes: &[u8], out: &mut String) {
-        match &self.decoding {
+        Self::decode_as(&self.decoding, self.fallback.as_deref(), bytes, out);
+    }
+
+    fn decode_as(decoding: &Decoding, fallback: Option<&Decoding>, bytes: &[u8], out: &mut String) {
+        match decoding {
             Decoding::ToUnicode(cm, default_len) => {
-                cm.decode(bytes, *default_len, out);
+                cm.decode_with(bytes, *default_len, out, |code, out| match fallback {
+                    Some(f) => {
+                        let before = out.len();
+                        Self::decode_as(f, None, code, out);
+                        out.len() > before
+                    }
+                    None => false,
+                });
             }
             Decoding::Utf16Be => {
                 let units: Vec<u16> = bytes
@@ -532,8 +565,15 @@ impl FontDecoder {
                 let high: Vec<u8> = bytes.iter().map(|b| b | 0x80).collect();
                 out.push_str(&EUC_JP.decode_without_bom_handling(&high).0);
             }
-            Decoding::AdobeJapan1 => {
-                adobe_japan1().decode(bytes, 2, out);
+            Decoding::Collection(table) => {
+                table.decode(bytes, 2, out);
+            }
+            Decoding::Glyphs(map) => {
+                out.extend(
+                    bytes.chunks(2).filter_map(|c| {
+                        map.get(&u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]))
+                    }),
+                );
             }
             Decoding::Unknown => {}
             Decoding::Simple(table) => out.extend(
@@ -546,21 +586,58 @@ impl FontDecoder {
     }
 }
 
-/// Whether a Type0 font's descendant has an Adobe-Japan1 ordering (or is a
-/// non-embedded Japanese font that implies it).
-fn japan1_ordering(doc: &Document, font: &Dictionary) -> bool {
+/// The descendant CID font of a Type0 font.
+fn descendant<'a>(doc: &'a Document, font: &'a Dictionary) -> Option<&'a Dictionary> {
     let Some(Object::Array(desc)) = dict_get(doc, font, b"DescendantFonts") else {
-        return false;
+        return None;
     };
-    let Some(Object::Dictionary(cid)) = desc.first().map(|o| deref(doc, o)) else {
-        return false;
-    };
+    match desc.first().map(|o| deref(doc, o)) {
+        Some(Object::Dictionary(d)) => Some(d),
+        _ => None,
+    }
+}
+
+/// The `Ordering` of a Type0 font's character collection (`Japan1`, …).
+fn ordering(doc: &Document, font: &Dictionary) -> Option<Vec<u8>> {
+    let cid = descendant(doc, font)?;
     match dict_get(doc, cid, b"CIDSystemInfo") {
         Some(Object::Dictionary(info)) => match dict_get(doc, info, b"Ordering") {
-            Some(Object::String(s, _)) => s.as_slice() == b"Japan1",
-            _ => false,
+            Some(Object::String(s, _)) => Some(s.clone()),
+            _ => None,
         },
-        _ => false,
+        _ => None,
+    }
+}
+
+/// CID → character for an embedded CID TrueType font (CIDFontType2) through
+/// its CIDToGIDMap and the font's own cmap table.
+fn embedded_truetype_glyphs(doc: &Document, font: &Dictionary) -> Option<HashMap<u16, char>> {
+    let cid = descendant(doc, font)?;
+    if dict_get(doc, cid, b"Subtype").and_then(name_of) != Some(b"CIDFontType2") {
+        return None;
+    }
+    let Some(Object::Dictionary(desc)) = dict_get(doc, cid, b"FontDescriptor") else {
+        return None;
+    };
+    let Some(Object::Stream(ff)) = dict_get(doc, desc, b"FontFile2") else {
+        return None;
+    };
+    let data = ff.decompressed_content_with_limit(32 * 1024 * 1024).ok()?;
+    let by_glyph = truetype::glyph_to_char(&data)?;
+    match dict_get(doc, cid, b"CIDToGIDMap") {
+        Some(Object::Stream(s)) => {
+            let m = s.decompressed_content_with_limit(256 * 1024).ok()?;
+            let mut out = HashMap::new();
+            for (c, pair) in m.chunks(2).enumerate() {
+                let gid = u16::from_be_bytes([pair[0], *pair.get(1).unwrap_or(&0)]);
+                if let (Some(ch), Ok(c)) = (by_glyph.get(&gid), u16::try_from(c)) {
+                    out.insert(c, *ch);
+                }
+            }
+            Some(out)
+        }
+        // Identity (the default): CID = glyph id.
+        _ => Some(by_glyph),
     }
 }
 
