@@ -244,3 +244,178 @@ mod tests {
         assert_eq!(u.concat(), t);
     }
 }
+
+/// Results of `mamori bench --corpus DIR`.
+#[derive(Debug, Default)]
+pub struct CorpusBench {
+    /// (format, files, bytes, seconds on one thread, in-process).
+    pub per_format: Vec<(String, usize, u64, f64)>,
+    pub files: usize,
+    pub bytes: u64,
+    /// Whole scan on all cores, with worker processes.
+    pub whole_isolated: f64,
+    /// Whole scan on all cores, in-process.
+    pub whole_in_process: f64,
+    /// `pdftotext FILE -` over the PDFs and `unzip -p` over the zip-based
+    /// files (docx, xlsx, pptx, ods, zip), on all cores: (files, bytes, seconds).
+    pub pdftotext: Option<(usize, u64, f64)>,
+    pub unzip: Option<(usize, u64, f64)>,
+    pub external_both: Option<f64>,
+    pub threads: usize,
+}
+
+struct NullSink;
+impl crate::output::OutcomeSink for NullSink {
+    fn accept(&mut self, _: &crate::pipeline::FileOutcome) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn finish(&mut self, _: &crate::output::ScanStats) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Runs external commands over files on `threads` threads; the wall time.
+fn run_external(jobs: &[(String, Vec<String>)], threads: usize) -> f64 {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let t = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some((cmd, args)) = jobs.get(i) else {
+                    break;
+                };
+                let _ = std::process::Command::new(cmd)
+                    .args(args)
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null())
+                    .status();
+            });
+        }
+    });
+    t.elapsed().as_secs_f64()
+}
+
+fn have(cmd: &str) -> bool {
+    std::process::Command::new(cmd)
+        .arg("-v")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok()
+}
+
+/// Measures extraction + detection on a corpus of real documents.
+pub fn corpus(
+    engine: &Engine,
+    dir: &std::path::Path,
+    workers: &crate::isolate::WorkerPool,
+) -> std::io::Result<CorpusBench> {
+    use crate::extract::{Dispatcher, Format, Limits};
+    let limits = Limits::default();
+    let dispatcher = Dispatcher::default();
+    let mut files: Vec<(std::path::PathBuf, u64, Format)> = Vec::new();
+    for e in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let e = e.map_err(std::io::Error::other)?;
+        if e.file_type().is_file() {
+            let head: Vec<u8> = std::fs::read(e.path())?.into_iter().take(8192).collect();
+            let name = e.file_name().to_string_lossy().into_owned();
+            files.push((
+                e.path().to_path_buf(),
+                e.metadata()?.len(),
+                Format::sniff(&name, &head),
+            ));
+        }
+    }
+    let mut out = CorpusBench {
+        files: files.len(),
+        bytes: files.iter().map(|f| f.1).sum(),
+        threads: rayon::current_num_threads(),
+        ..CorpusBench::default()
+    };
+    let mut by: std::collections::BTreeMap<&'static str, Vec<&(std::path::PathBuf, u64, Format)>> =
+        Default::default();
+    for f in &files {
+        by.entry(f.2.name()).or_default().push(f);
+    }
+    for (name, group) in by {
+        let t = Instant::now();
+        for (p, size, _) in &group {
+            crate::pipeline::scan_file(p, *size, engine, &dispatcher, &limits);
+        }
+        out.per_format.push((
+            name.to_string(),
+            group.len(),
+            group.iter().map(|f| f.1).sum(),
+            t.elapsed().as_secs_f64(),
+        ));
+    }
+    let roots = vec![dir.to_path_buf()];
+    let walk = crate::walk::WalkOptions::new(&[], &[], true).map_err(std::io::Error::other)?;
+    for isolated in [false, true] {
+        let job = crate::scan::ScanJob {
+            roots: &roots,
+            walk: &walk,
+            engine,
+            dispatcher: &dispatcher,
+            limits: &limits,
+            min_confidence: crate::finding::Confidence::Low,
+            threads: 0,
+            workers: isolated.then_some(workers),
+        };
+        let t = Instant::now();
+        crate::scan::run(&job, &mut NullSink, &|_| {})?;
+        let secs = t.elapsed().as_secs_f64();
+        if isolated {
+            out.whole_isolated = secs;
+        } else {
+            out.whole_in_process = secs;
+        }
+    }
+    let threads = out.threads;
+    let path = |p: &std::path::Path| p.to_string_lossy().into_owned();
+    let pdfs: Vec<_> = files.iter().filter(|f| f.2 == Format::Pdf).collect();
+    let zips: Vec<_> = files
+        .iter()
+        .filter(|f| {
+            matches!(
+                f.2,
+                Format::Docx | Format::Xlsx | Format::Pptx | Format::Ods | Format::Zip
+            )
+        })
+        .collect();
+    let mut jobs = Vec::new();
+    if have("pdftotext") && !pdfs.is_empty() {
+        let j: Vec<_> = pdfs
+            .iter()
+            .map(|f| {
+                (
+                    "pdftotext".to_string(),
+                    vec!["-q".into(), path(&f.0), "-".into()],
+                )
+            })
+            .collect();
+        out.pdftotext = Some((
+            pdfs.len(),
+            pdfs.iter().map(|f| f.1).sum(),
+            run_external(&j, threads),
+        ));
+        jobs.extend(j);
+    }
+    if have("unzip") && !zips.is_empty() {
+        let j: Vec<_> = zips
+            .iter()
+            .map(|f| ("unzip".to_string(), vec!["-p".into(), path(&f.0)]))
+            .collect();
+        out.unzip = Some((
+            zips.len(),
+            zips.iter().map(|f| f.1).sum(),
+            run_external(&j, threads),
+        ));
+        jobs.extend(j);
+    }
+    if !jobs.is_empty() {
+        out.external_both = Some(run_external(&jobs, threads));
+    }
+    Ok(out)
+}

@@ -184,6 +184,11 @@ pub struct BenchArgs {
     /// Also time each detector pattern alone on the dense corpus.
     #[arg(long)]
     pub patterns: bool,
+    /// Instead: scan the documents in DIR (see bench/make_corpus.py) and
+    /// report MB/s per format and for the whole scan, next to pdftotext
+    /// and unzip -p on the same files.
+    #[arg(long, value_name = "DIR")]
+    pub corpus: Option<PathBuf>,
     #[command(flatten)]
     pub detector_args: DetectorArgs,
 }

@@ -9,12 +9,14 @@
 //! (`too_large` when it aborted, as a failed allocation does; `timeout`
 //! when it overran; `corrupt` otherwise) and a fresh worker takes its place.
 //!
-//! Protocol, one JSON object per line: the parent first writes the
-//! fingerprint key (hex) on the worker's stdin, then one job per file
-//! (`{"path":…,"size":…}`); the worker answers each with a [`WireOutcome`].
+//! Protocol: the parent writes the fingerprint key (hex) as the first line
+//! on the worker's stdin, then one JSON job per line (`{"path":…,"size":…}`);
+//! the worker answers each with a [`WireOutcome`] as a postcard frame
+//! (4-byte little-endian length, then the bytes): a resident list can hold
+//! tens of thousands of findings, and JSON doubled the cost of scanning it.
 //! Findings cross the pipe already masked: no full value leaves the worker.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
@@ -56,7 +58,7 @@ struct WireFinding {
     detector_version: u32,
     location: String,
     masked: String,
-    fingerprint: String,
+    fingerprint: [u8; 32],
     pattern: String,
     validation: String,
     context_word: Option<String>,
@@ -102,7 +104,7 @@ impl WireOutcome {
                     detector_version: f.detector_version,
                     location: f.location.to_string(),
                     masked: f.masked.clone(),
-                    fingerprint: hex::encode(f.fingerprint),
+                    fingerprint: f.fingerprint,
                     pattern: f.explanation.pattern.to_string(),
                     validation: f.explanation.validation.to_string(),
                     context_word: f.explanation.context_word.as_deref().map(str::to_string),
@@ -131,8 +133,6 @@ impl WireOutcome {
                 .findings
                 .into_iter()
                 .map(|w| {
-                    let mut fp = [0u8; 32];
-                    let _ = hex::decode_to_slice(&w.fingerprint, &mut fp);
                     (
                         MemberPath(w.member),
                         Finding {
@@ -142,7 +142,7 @@ impl WireOutcome {
                             detector_version: w.detector_version,
                             location: Location::Named(w.location),
                             masked: w.masked,
-                            fingerprint: fp,
+                            fingerprint: w.fingerprint,
                             explanation: Explanation {
                                 pattern: w.pattern.into(),
                                 validation: match w.validation.as_str() {
@@ -175,7 +175,7 @@ impl WireOutcome {
 struct Worker {
     child: Child,
     stdin: ChildStdin,
-    lines: Receiver<String>,
+    frames: Receiver<Vec<u8>>,
 }
 
 impl Worker {
@@ -203,21 +203,22 @@ impl Worker {
         std::thread::Builder::new()
             .name("mamori-worker-reader".into())
             .spawn(move || {
-                for line in BufReader::new(stdout).lines() {
-                    match line {
-                        Ok(l) => {
-                            if tx.send(l).is_err() {
-                                break;
-                            }
-                        }
-                        Err(_) => break,
+                let mut r = BufReader::new(stdout);
+                loop {
+                    let mut len = [0u8; 4];
+                    if r.read_exact(&mut len).is_err() {
+                        break;
+                    }
+                    let mut buf = vec![0u8; u32::from_le_bytes(len) as usize];
+                    if r.read_exact(&mut buf).is_err() || tx.send(buf).is_err() {
+                        break;
                     }
                 }
             })?;
         Ok(Worker {
             child,
             stdin,
-            lines: rx,
+            frames: rx,
         })
     }
 
@@ -294,8 +295,8 @@ impl WorkerPool {
         // The worker enforces the time limit between units itself; this
         // deadline catches a parser that never returns.
         let deadline = self.cfg.limits.timeout + Duration::from_secs(5);
-        match worker.lines.recv_timeout(deadline) {
-            Ok(line) => match serde_json::from_str::<WireOutcome>(&line) {
+        match worker.frames.recv_timeout(deadline) {
+            Ok(frame) => match postcard::from_bytes::<WireOutcome>(&frame) {
                 Ok(w) => {
                     self.idle.lock().expect("pool lock").push(worker);
                     w.into_outcome(path)
@@ -385,9 +386,10 @@ pub fn worker_main(
     for line in lines {
         let job: Job = serde_json::from_str(&line?)?;
         let outcome = scan_file(&job.path, job.size, &engine, &dispatcher, &limits);
+        let frame = postcard::to_stdvec(&WireOutcome::from_outcome(&outcome))?;
         let mut out = stdout.lock();
-        serde_json::to_writer(&mut out, &WireOutcome::from_outcome(&outcome))?;
-        out.write_all(b"\n")?;
+        out.write_all(&(frame.len() as u32).to_le_bytes())?;
+        out.write_all(&frame)?;
         out.flush()?;
     }
     Ok(())

@@ -278,8 +278,88 @@ fn extract(args: ExtractArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn bench_corpus(
+    engine: &Engine,
+    dir: &std::path::Path,
+    args: &BenchArgs,
+    key: [u8; 32],
+) -> Result<ExitCode> {
+    let pool = mamori::isolate::WorkerPool::new(mamori::isolate::WorkerConfig {
+        exe: std::env::current_exe()?,
+        detectors: args.detector_args.detectors.clone(),
+        limits: Limits::default(),
+        memory_bytes: 2 << 30,
+        key,
+    });
+    let b = mamori::bench::corpus(engine, dir, &pool)
+        .with_context(|| format!("benchmarking {}", dir.display()))?;
+    let mut out = io::stdout().lock();
+    let mb = |bytes: u64| bytes as f64 / 1e6;
+    writeln!(
+        out,
+        "mamori bench --corpus {}: {} files, {:.1} MB",
+        dir.display(),
+        b.files,
+        mb(b.bytes)
+    )?;
+    writeln!(
+        out,
+        "{:<22} {:>6} {:>9} {:>9} {:>14}",
+        "format", "files", "MB", "seconds", "MB/s 1 thread"
+    )?;
+    for (f, n, bytes, secs) in &b.per_format {
+        writeln!(
+            out,
+            "{f:<22} {n:>6} {:>9.1} {secs:>9.2} {:>14.1}",
+            mb(*bytes),
+            mb(*bytes) / secs
+        )?;
+    }
+    writeln!(
+        out,
+        "whole scan, {} threads, in-process:      {:>7.2} s  {:>7.1} MB/s",
+        b.threads,
+        b.whole_in_process,
+        mb(b.bytes) / b.whole_in_process
+    )?;
+    writeln!(
+        out,
+        "whole scan, {} threads, worker processes: {:>7.2} s  {:>7.1} MB/s",
+        b.threads,
+        b.whole_isolated,
+        mb(b.bytes) / b.whole_isolated
+    )?;
+    if let Some((n, bytes, secs)) = b.pdftotext {
+        writeln!(
+            out,
+            "pdftotext alone on the {n} PDFs ({:.1} MB):       {secs:>7.2} s",
+            mb(bytes)
+        )?;
+    }
+    if let Some((n, bytes, secs)) = b.unzip {
+        writeln!(
+            out,
+            "unzip -p alone on the {n} zip-based files ({:.1} MB): {secs:>7.2} s",
+            mb(bytes)
+        )?;
+    }
+    if let Some(secs) = b.external_both {
+        writeln!(
+            out,
+            "pdftotext + unzip -p, {} threads: {secs:.2} s; mamori's whole scan takes {:.2}x that (target: within 2x)",
+            b.threads,
+            b.whole_isolated / secs
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn bench(args: BenchArgs) -> Result<ExitCode> {
-    let engine = load_engine(&args.detector_args, Fingerprinter::new(random_key()))?;
+    let key = random_key();
+    let engine = load_engine(&args.detector_args, Fingerprinter::new(key))?;
+    if let Some(dir) = &args.corpus {
+        return bench_corpus(&engine, dir, &args, key);
+    }
     let results = mamori::bench::run(&engine, args.size_mb, args.iterations);
     let mut out = io::stdout().lock();
     writeln!(

@@ -7,4 +7,5 @@ mod contract;
 mod detectors;
 mod documents;
 mod encodings;
+mod fidelity;
 mod robustness;
