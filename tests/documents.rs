@@ -148,3 +148,48 @@ fn password_protected_zip_member_is_encrypted_with_its_chain() {
         .iter()
         .any(|l| l["member"] == "secret.csv" && l["reason"] == "encrypted"));
 }
+
+#[test]
+fn scans_are_image_only_without_ocr_and_read_with_it() {
+    // Without OCR: not checked, and said so.
+    let v = lines("scan.pdf");
+    assert!(v.iter().any(|(_, k, _, _)| k == "unreadable"), "{v:#?}");
+    let raw = scan_jsonl(&[&fixture("docs/scan.pdf"), &fixture("docs/scan.png")]);
+    assert!(raw
+        .iter()
+        .any(|l| l["reason"] == "image_only" && l["path"].as_str().unwrap().ends_with("scan.pdf")));
+    assert!(
+        raw.iter()
+            .any(|l| l["reason"] == "unsupported"
+                && l["path"].as_str().unwrap().ends_with("scan.png"))
+    );
+
+    // With OCR (tesseract + jpn, pdftoppm): findings located "(OCR)".
+    if !mamori::extract::ocr::available() || !mamori::extract::ocr::can_render_pdf() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI installs tesseract-ocr-jpn and poppler-utils (.ci/run)"
+        );
+        eprintln!("skipping the OCR half: tesseract with jpn or pdftoppm is not installed");
+        return;
+    }
+    let out = crate::util::Mamori::new(&[
+        "scan",
+        "--format",
+        "jsonl",
+        &fixture("docs/scan.pdf"),
+        &fixture("docs/scan.png"),
+    ])
+    .env("MAMORI_OCR", "on")
+    .output();
+    let raw = crate::util::jsonl(&String::from_utf8(out.stdout).unwrap());
+    for (file, loc) in [("scan.pdf", "page 1 (OCR)"), ("scan.png", "image (OCR)")] {
+        assert!(
+            raw.iter()
+                .any(|l| l["path"].as_str().unwrap().ends_with(file)
+                    && l["kind"] == "my_number"
+                    && l["location"] == loc),
+            "{file}: {raw:#?}"
+        );
+    }
+}

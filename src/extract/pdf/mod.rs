@@ -16,9 +16,10 @@
 //! vertical fonts) starts a new line, so numbers and names are not glued
 //! across lines. All pages form one unit (`page N` by offset), so a label
 //! at the foot of one page is context for a value at the top of the next.
-//! Pages with images but no text make the file `image_only` (all pages) or
-//! add an `image_only` note naming the pages (some pages): they were not
-//! checked. OCR is not built in yet.
+//! Pages with images but no text are OCRed when tesseract is installed
+//! (`page N (OCR)`, see `ocr.rs`); otherwise they make the file
+//! `image_only` (all pages) or add an `image_only` note naming the pages
+//! (some pages): they were not checked.
 
 mod cmap;
 mod truetype;
@@ -39,6 +40,8 @@ pub struct Pdf;
 
 /// Form XObjects nested deeper than this are not followed.
 const MAX_FORM_DEPTH: usize = 4;
+/// Image-only pages beyond this are not OCRed (about 2 s of CPU each).
+const MAX_OCR_PAGES: usize = 50;
 /// Decompressed content of one page beyond this is not read.
 const MAX_PAGE_CONTENT: usize = 64 * 1024 * 1024;
 
@@ -73,6 +76,24 @@ impl Extractor for Pdf {
             text.push(&page.text, Location::Page(number));
         }
         let total = pages.len();
+        // Pages without a text layer: OCR them when tesseract is installed.
+        if !image_only_pages.is_empty() && super::ocr::available() && super::ocr::can_render_pdf() {
+            let mut still = Vec::new();
+            for &n in &image_only_pages {
+                if cx.budget.check_time().is_err() || n as usize > MAX_OCR_PAGES {
+                    still.push(n);
+                    continue;
+                }
+                match super::ocr::pdf_page_text(data, n, cx.budget.deadline()) {
+                    Ok(t) if !t.trim().is_empty() => {
+                        cx.budget.charge_bytes(t.len() as u64)?;
+                        text.push(&t, Location::Named(format!("page {n} (OCR)")));
+                    }
+                    _ => still.push(n),
+                }
+            }
+            image_only_pages = still;
+        }
         if text.is_empty() {
             // Never silence: a PDF that yields no text was not checked.
             return Err(if encrypted {
