@@ -632,6 +632,33 @@ impl Dispatcher {
     }
 }
 
+/// Extracts `data` as a file called `name` into a sink that only counts
+/// (the harness of the `cargo fuzz` targets in `fuzz/`). Returns the number
+/// of units and unreadable members.
+pub fn extract_discarding(name: &str, data: &[u8]) -> (usize, usize) {
+    struct Count(usize, usize);
+    impl UnitSink for Count {
+        fn unit(&mut self, _: &MemberPath, unit: TextUnit<'_>) -> Result<(), ExtractError> {
+            // Touch every location, as the engine would.
+            let _ = unit.location_at(unit.text.len() / 2);
+            self.0 += 1;
+            Ok(())
+        }
+        fn unreadable(&mut self, _: &MemberPath, _: Format, _: ExtractError) {
+            self.1 += 1;
+        }
+    }
+    let limits = Limits {
+        max_total_bytes: 64 * 1024 * 1024,
+        timeout: Duration::from_secs(10),
+        ..Limits::default()
+    };
+    let mut budget = ScanBudget::new(&limits);
+    let mut sink = Count(0, 0);
+    let _ = Dispatcher::default().extract(name, data, MemberPath::root(), &mut budget, &mut sink);
+    (sink.0, sink.1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -689,31 +716,4 @@ mod tests {
         assert!(b.charge_member().is_ok());
         assert!(b.charge_member().is_err());
     }
-}
-
-/// Extracts `data` as a file called `name` into a sink that only counts
-/// (the harness of the `cargo fuzz` targets in `fuzz/`). Returns the number
-/// of units and unreadable members.
-pub fn extract_discarding(name: &str, data: &[u8]) -> (usize, usize) {
-    struct Count(usize, usize);
-    impl UnitSink for Count {
-        fn unit(&mut self, _: &MemberPath, unit: TextUnit<'_>) -> Result<(), ExtractError> {
-            // Touch every location, as the engine would.
-            let _ = unit.location_at(unit.text.len() / 2);
-            self.0 += 1;
-            Ok(())
-        }
-        fn unreadable(&mut self, _: &MemberPath, _: Format, _: ExtractError) {
-            self.1 += 1;
-        }
-    }
-    let limits = Limits {
-        max_total_bytes: 64 * 1024 * 1024,
-        timeout: Duration::from_secs(10),
-        ..Limits::default()
-    };
-    let mut budget = ScanBudget::new(&limits);
-    let mut sink = Count(0, 0);
-    let _ = Dispatcher::default().extract(name, data, MemberPath::root(), &mut budget, &mut sink);
-    (sink.0, sink.1)
 }
