@@ -362,6 +362,7 @@ pub fn corpus(
             min_confidence: crate::finding::Confidence::Low,
             threads: 0,
             workers: isolated.then_some(workers),
+            internal_domains: &[],
         };
         let t = Instant::now();
         crate::scan::run(&job, &mut NullSink, &|_| {})?;

@@ -153,6 +153,13 @@ pub struct ScanArgs {
     #[arg(long)]
     pub no_isolation: bool,
 
+    /// The office's own mail domain (repeatable; subdomains included). A
+    /// message from it to any other domain that carries personal data is
+    /// flagged as an outbound leak candidate; its staff signatures are not
+    /// findings.
+    #[arg(long = "internal-domain", value_name = "DOMAIN")]
+    pub internal_domains: Vec<String>,
+
     /// Memory (address space) each extraction worker may use; a file that
     /// needs more is reported too_large (bytes or K/M/G; 0 = no limit;
     /// at least 64M, which a worker needs to start).
@@ -171,6 +178,8 @@ pub struct WorkerArgs {
     pub timeout_secs: u64,
     #[arg(long)]
     pub memory_bytes: u64,
+    #[arg(long = "internal-domain")]
+    pub internal_domains: Vec<String>,
 }
 
 #[derive(Debug, clap::Args)]

@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 use crate::detect::Engine;
 use crate::extract::{Dispatcher, Limits, MemberPath, UnreadableReason};
 use crate::finding::{Confidence, Explanation, Finding, Fingerprinter, Kind};
-use crate::pipeline::{scan_file, FileOutcome, Unreadable};
+use crate::pipeline::{FileOutcome, Unreadable};
 use crate::text::Location;
 
 /// How workers are started and limited.
@@ -41,6 +41,8 @@ pub struct WorkerConfig {
     /// Address-space limit of each worker, in bytes (0 = none).
     pub memory_bytes: u64,
     pub key: [u8; 32],
+    /// The office's own mail domains.
+    pub internal_domains: Vec<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -80,6 +82,7 @@ pub struct WireOutcome {
     skipped: bool,
     findings: Vec<WireFinding>,
     unreadable: Vec<WireUnreadable>,
+    messages: Vec<(Vec<String>, crate::extract::mail::MailMeta)>,
 }
 
 fn leak_str(s: Option<String>) -> Option<&'static str> {
@@ -93,6 +96,11 @@ impl WireOutcome {
             size: o.size,
             format: o.format.map(str::to_string),
             skipped: o.skipped,
+            messages: o
+                .messages
+                .iter()
+                .map(|(m, meta)| (m.0.clone(), meta.clone()))
+                .collect(),
             findings: o
                 .findings
                 .iter()
@@ -129,6 +137,11 @@ impl WireOutcome {
             size: self.size,
             format: leak_str(self.format),
             skipped: self.skipped,
+            messages: self
+                .messages
+                .into_iter()
+                .map(|(m, meta)| (MemberPath(m), meta))
+                .collect(),
             findings: self
                 .findings
                 .into_iter()
@@ -190,6 +203,9 @@ impl Worker {
             .arg(cfg.memory_bytes.to_string());
         if let Some(d) = &cfg.detectors {
             cmd.arg("--detectors").arg(d);
+        }
+        for d in &cfg.internal_domains {
+            cmd.arg("--internal-domain").arg(d);
         }
         cmd.stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -294,7 +310,9 @@ impl WorkerPool {
         }
         // The worker enforces the time limit between units itself; this
         // deadline catches a parser that never returns.
-        let deadline = self.cfg.limits.timeout + Duration::from_secs(5);
+        // An mbox is scanned message by message, each with its own time
+        // limit: allow a second per MB on top.
+        let deadline = self.cfg.limits.timeout + Duration::from_secs(5 + size / 1_000_000);
         match worker.frames.recv_timeout(deadline) {
             Ok(frame) => match postcard::from_bytes::<WireOutcome>(&frame) {
                 Ok(w) => {
@@ -371,6 +389,7 @@ pub fn worker_main(
     detectors: Option<&Path>,
     limits: Limits,
     memory_bytes: u64,
+    internal: &[String],
 ) -> anyhow::Result<()> {
     limit_memory(memory_bytes);
     let stdin = std::io::stdin();
@@ -385,7 +404,14 @@ pub fn worker_main(
     let stdout = std::io::stdout();
     for line in lines {
         let job: Job = serde_json::from_str(&line?)?;
-        let outcome = scan_file(&job.path, job.size, &engine, &dispatcher, &limits);
+        let outcome = crate::pipeline::scan_file_with(
+            &job.path,
+            job.size,
+            &engine,
+            &dispatcher,
+            &limits,
+            internal,
+        );
         let frame = postcard::to_stdvec(&WireOutcome::from_outcome(&outcome))?;
         let mut out = stdout.lock();
         out.write_all(&(frame.len() as u32).to_le_bytes())?;

@@ -13,6 +13,7 @@ pub mod finding;
 pub mod isolate;
 pub mod keys;
 pub mod normalize;
+pub mod outbound;
 pub mod output;
 pub mod pipeline;
 pub mod scan;

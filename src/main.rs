@@ -38,6 +38,7 @@ fn main() -> ExitCode {
                 ..Limits::default()
             },
             args.memory_bytes,
+            &args.internal_domains,
         )
         .map(|_| ExitCode::SUCCESS),
     };
@@ -141,8 +142,13 @@ fn scan(args: ScanArgs) -> Result<ExitCode> {
     let dispatcher = Dispatcher::default();
     let out = io::BufWriter::with_capacity(64 * 1024, io::stdout());
     let mut sink: Box<dyn OutcomeSink + Send> = match args.format {
-        OutputFormat::Jsonl => Box::new(JsonlSink::new(out, min)),
-        OutputFormat::Summary => Box::new(SummarySink::new(out, min, args.lang)),
+        OutputFormat::Jsonl => {
+            Box::new(JsonlSink::new(out, min).with_internal_domains(args.internal_domains.clone()))
+        }
+        OutputFormat::Summary => Box::new(
+            SummarySink::new(out, min, args.lang)
+                .with_internal_domains(args.internal_domains.clone()),
+        ),
     };
     let bar = if !args.no_progress && io::stderr().is_terminal() {
         let b = indicatif::ProgressBar::new_spinner();
@@ -173,6 +179,7 @@ fn scan(args: ScanArgs) -> Result<ExitCode> {
                 limits: limits.clone(),
                 memory_bytes: args.worker_memory,
                 key,
+                internal_domains: args.internal_domains.clone(),
             },
         ))
     };
@@ -185,6 +192,7 @@ fn scan(args: ScanArgs) -> Result<ExitCode> {
         min_confidence: min,
         threads: args.threads,
         workers: pool.as_ref(),
+        internal_domains: &args.internal_domains,
     };
     let report = mamori::scan::run(&job, sink.as_mut(), &progress);
     if let Some(b) = &bar {
@@ -290,6 +298,7 @@ fn bench_corpus(
         limits: Limits::default(),
         memory_bytes: 2 << 30,
         key,
+        internal_domains: Vec::new(),
     });
     let b = mamori::bench::corpus(engine, dir, &pool)
         .with_context(|| format!("benchmarking {}", dir.display()))?;

@@ -84,27 +84,46 @@ struct Line<'a> {
     validation: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     context_word: Option<&'a str>,
+    /// `["outbound_leak_candidate"]` for findings of a flagged message.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    flags: Vec<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recipient_domains: Option<&'a [String]>,
 }
 
 /// Writes the findings contract: one JSON object per line, nothing else.
 pub struct JsonlSink<W: Write> {
     out: W,
     min: Confidence,
+    internal: Vec<String>,
 }
 
 impl<W: Write> JsonlSink<W> {
     pub fn new(out: W, min: Confidence) -> Self {
-        JsonlSink { out, min }
+        JsonlSink {
+            out,
+            min,
+            internal: Vec::new(),
+        }
+    }
+
+    /// The office's own mail domains, for the outbound check.
+    pub fn with_internal_domains(mut self, internal: Vec<String>) -> Self {
+        self.internal = internal;
+        self
     }
 }
 
 impl<W: Write> OutcomeSink for JsonlSink<W> {
     fn accept(&mut self, o: &FileOutcome) -> io::Result<()> {
         let path = o.path.to_string_lossy();
+        let flagged = crate::outbound::outbound_messages(o, &self.internal);
         for (member, f) in &o.findings {
             if f.confidence < self.min {
                 continue;
             }
+            let outbound = crate::outbound::message_of(&flagged, member)
+                .filter(|_| f.kind != crate::finding::Kind::CorporateNumber);
             let line = Line {
                 path: &path,
                 member: member.to_contract(),
@@ -121,6 +140,10 @@ impl<W: Write> OutcomeSink for JsonlSink<W> {
                 pattern: Some(&f.explanation.pattern),
                 validation: Some(f.explanation.validation),
                 context_word: f.explanation.context_word.as_deref(),
+                flags: outbound
+                    .map(|_| vec![crate::outbound::FLAG])
+                    .unwrap_or_default(),
+                recipient_domains: outbound.map(|m| m.recipient_domains.as_slice()),
             };
             serde_json::to_writer(&mut self.out, &line)?;
             self.out.write_all(b"\n")?;
@@ -143,6 +166,8 @@ impl<W: Write> OutcomeSink for JsonlSink<W> {
                 pattern: None,
                 validation: None,
                 context_word: None,
+                flags: Vec::new(),
+                recipient_domains: None,
             };
             serde_json::to_writer(&mut self.out, &line)?;
             self.out.write_all(b"\n")?;
@@ -162,11 +187,13 @@ pub struct SummarySink<W: Write> {
     min: Confidence,
     lang: Lang,
     files: BTreeMap<String, FileSummary>,
+    internal: Vec<String>,
 }
 
 #[derive(Default)]
 struct FileSummary {
     kinds: BTreeMap<Kind, [u32; 3]>,
+    outbound: Vec<crate::outbound::OutboundMessage>,
     unreadable: Vec<(
         Option<String>,
         &'static str,
@@ -182,7 +209,14 @@ impl<W: Write> SummarySink<W> {
             min,
             lang,
             files: BTreeMap::new(),
+            internal: Vec::new(),
         }
+    }
+
+    /// The office's own mail domains, for the outbound check.
+    pub fn with_internal_domains(mut self, internal: Vec<String>) -> Self {
+        self.internal = internal;
+        self
     }
 }
 
@@ -202,6 +236,7 @@ impl<W: Write> OutcomeSink for SummarySink<W> {
                 u.format,
             ));
         }
+        s.outbound = crate::outbound::outbound_messages(o, &self.internal);
         if !s.kinds.is_empty() || !s.unreadable.is_empty() {
             self.files.insert(o.path.to_string_lossy().into_owned(), s);
         }
@@ -240,6 +275,39 @@ impl<W: Write> OutcomeSink for SummarySink<W> {
                         kind.as_str(),
                         total,
                         parts.join(", ")
+                    )?;
+                }
+            }
+            for m in &s.outbound {
+                let which = m
+                    .member
+                    .to_contract()
+                    .map(|x| format!(" [{x}]"))
+                    .unwrap_or_default();
+                let kinds: Vec<String> = m
+                    .kinds
+                    .iter()
+                    .map(|(k, n)| {
+                        if ja {
+                            format!("{} {n}", k.label_ja())
+                        } else {
+                            format!("{k} {n}")
+                        }
+                    })
+                    .collect();
+                if ja {
+                    writeln!(
+                        self.out,
+                        "    外部送信の疑い{which}: 宛先 {}（{}）",
+                        m.recipient_domains.join(", "),
+                        kinds.join("・")
+                    )?;
+                } else {
+                    writeln!(
+                        self.out,
+                        "    outbound leak candidate{which}: to {} ({})",
+                        m.recipient_domains.join(", "),
+                        kinds.join(", ")
                     )?;
                 }
             }

@@ -37,6 +37,8 @@ pub struct FileOutcome {
     pub unreadable: Vec<Unreadable>,
     /// Not a document (unknown binary): nothing was scanned.
     pub skipped: bool,
+    /// Mail messages met in the file: member and addressing by domain.
+    pub messages: Vec<(MemberPath, crate::extract::mail::MailMeta)>,
 }
 
 impl FileOutcome {
@@ -70,8 +72,9 @@ impl FileOutcome {
 struct DetectingSink<'a> {
     engine: &'a Engine,
     outcome: &'a mut FileOutcome,
-    deadline: Instant,
+    deadline: Option<Instant>,
     buf: Vec<Finding>,
+    internal: &'a [String],
 }
 
 impl UnitSink for DetectingSink<'_> {
@@ -81,13 +84,21 @@ impl UnitSink for DetectingSink<'_> {
         self.outcome
             .findings
             .extend(self.buf.drain(..).map(|f| (member.clone(), f)));
-        if Instant::now() > self.deadline {
+        if self.deadline.is_some_and(|d| Instant::now() > d) {
             return Err(ExtractError::new(
                 UnreadableReason::Timeout,
                 "time limit for one file reached",
             ));
         }
         Ok(())
+    }
+
+    fn mail(&mut self, member: &MemberPath, meta: crate::extract::mail::MailMeta) {
+        self.outcome.messages.push((member.clone(), meta));
+    }
+
+    fn internal_domain(&self, domain: &str) -> bool {
+        crate::extract::mail::is_internal(domain, self.internal)
     }
 
     fn unreadable(&mut self, member: &MemberPath, format: Format, error: ExtractError) {
@@ -109,6 +120,22 @@ pub fn scan_file(
     dispatcher: &Dispatcher,
     limits: &Limits,
 ) -> FileOutcome {
+    scan_file_with(path, size, engine, dispatcher, limits, &[])
+}
+
+/// [`scan_file`] knowing the office's own mail domains (for signatures and
+/// the outbound check).
+pub fn scan_file_with(
+    path: &Path,
+    size: u64,
+    engine: &Engine,
+    dispatcher: &Dispatcher,
+    limits: &Limits,
+    internal: &[String],
+) -> FileOutcome {
+    if let Some(o) = scan_mbox_file(path, size, engine, dispatcher, limits, internal) {
+        return o;
+    }
     if size > limits.max_file_size {
         return FileOutcome::unreadable(
             path,
@@ -135,8 +162,9 @@ pub fn scan_file(
         let mut sink = DetectingSink {
             engine,
             outcome: &mut outcome,
-            deadline,
+            deadline: Some(deadline),
             buf: Vec::new(),
+            internal,
         };
         catch_unwind(AssertUnwindSafe(|| {
             dispatcher.extract(&name, &data, MemberPath::root(), &mut budget, &mut sink)
@@ -165,6 +193,76 @@ pub fn scan_file(
         }
     }
     outcome
+}
+
+/// An mbox file is streamed message by message (an export of several GB is
+/// never loaded whole; each message has its own budget and time limit):
+/// `None` when `path` is not an mbox.
+fn scan_mbox_file(
+    path: &Path,
+    size: u64,
+    engine: &Engine,
+    dispatcher: &Dispatcher,
+    limits: &Limits,
+    internal: &[String],
+) -> Option<FileOutcome> {
+    let mut file = open_read_only(path).ok()?;
+    let mut head = [0u8; 8192];
+    let n = read_up_to(&mut file, &mut head).ok()?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if crate::extract::Format::sniff(&name, &head[..n]) != crate::extract::Format::Mbox {
+        return None;
+    }
+    let mut outcome = FileOutcome::new(path, size);
+    outcome.format = Some("mbox");
+    let file = open_read_only(path).ok()?;
+    let result = {
+        let mut sink = DetectingSink {
+            engine,
+            outcome: &mut outcome,
+            deadline: None,
+            buf: Vec::new(),
+            internal,
+        };
+        catch_unwind(AssertUnwindSafe(|| {
+            crate::extract::mail::scan_mbox(
+                std::io::BufReader::with_capacity(1 << 20, file),
+                limits,
+                &mut sink,
+                dispatcher,
+            )
+        }))
+    };
+    match result {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => outcome.unreadable.push(Unreadable {
+            member: MemberPath::root(),
+            reason: e.reason,
+            format: Some("mbox"),
+            detail: e.detail,
+        }),
+        Err(_) => outcome.unreadable.push(Unreadable {
+            member: MemberPath::root(),
+            reason: UnreadableReason::Corrupt,
+            format: Some("mbox"),
+            detail: "the extractor failed on this file".into(),
+        }),
+    }
+    Some(outcome)
+}
+
+fn read_up_to(f: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
 }
 
 /// Reads a file without changing it (and, on Linux, without updating its

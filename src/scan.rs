@@ -13,7 +13,7 @@ use crate::detect::Engine;
 use crate::extract::{Dispatcher, Limits};
 use crate::finding::Confidence;
 use crate::output::{OutcomeSink, ScanStats};
-use crate::pipeline::{scan_file, FileOutcome};
+use crate::pipeline::{scan_file_with, FileOutcome};
 use crate::walk::{walk, WalkItem, WalkOptions};
 
 /// What one scan needs.
@@ -28,6 +28,8 @@ pub struct ScanJob<'a> {
     pub threads: usize,
     /// Extract in worker processes (None: in this process).
     pub workers: Option<&'a crate::isolate::WorkerPool>,
+    /// The office's own mail domains.
+    pub internal_domains: &'a [String],
 }
 
 /// What a scan reports back besides the outcomes.
@@ -89,7 +91,14 @@ pub fn run(
                 let outcome = match item {
                     WalkItem::File { path, size } => match job.workers {
                         Some(pool) => pool.scan(&path, size),
-                        None => scan_file(&path, size, job.engine, job.dispatcher, job.limits),
+                        None => scan_file_with(
+                            &path,
+                            size,
+                            job.engine,
+                            job.dispatcher,
+                            job.limits,
+                            job.internal_domains,
+                        ),
                     },
                     WalkItem::Unreadable {
                         path,

@@ -14,6 +14,8 @@ pub mod delimited;
 pub mod docx;
 pub mod encoding;
 pub mod image;
+pub mod mail;
+pub mod msg;
 pub mod ocr;
 pub mod pdf;
 pub mod plain;
@@ -274,6 +276,13 @@ impl Format {
         if matches!(ext, "jtd" | "jtdc") {
             return Format::Jtd;
         }
+        // Mail before the binary check: a MIME part may be raw UTF-16 (NULs).
+        if ext == "eml"
+            || ext == "msg" && !head.starts_with(&[0xD0, 0xCF])
+            || looks_like_mail_headers(head)
+        {
+            return Format::Eml;
+        }
         if !encoding::looks_like_text(head) {
             return Format::Binary;
         }
@@ -336,8 +345,18 @@ fn looks_like_mail_headers(head: &[u8]) -> bool {
         b"Message-ID:",
         b"Delivered-To:",
         b"X-Mailer:",
+        b"DKIM-Signature:",
+        b"Authentication-Results:",
     ];
-    known.iter().any(|k| start.starts_with(k))
+    // Content-Type with a MIME boundary or charset also makes a message.
+    let content_type = start.starts_with(b"Content-Type:")
+        && start
+            .windows(9)
+            .any(|w| w.eq_ignore_ascii_case(b"boundary=") || w.eq_ignore_ascii_case(b"\nSubject:"));
+    content_type
+        || known
+            .iter()
+            .any(|k| start.len() >= k.len() && start[..k.len()].eq_ignore_ascii_case(k))
         || (start.starts_with(b"From:")
             && start
                 .windows(9)
@@ -459,6 +478,12 @@ pub trait UnitSink {
     fn unit(&mut self, member: &MemberPath, unit: TextUnit<'_>) -> Result<(), ExtractError>;
     /// A member that could not be read; extraction of the rest goes on.
     fn unreadable(&mut self, member: &MemberPath, format: Format, error: ExtractError);
+    /// A mail message at `member` and its addressing (by domain).
+    fn mail(&mut self, _member: &MemberPath, _meta: mail::MailMeta) {}
+    /// Whether `domain` is one of the office's own mail domains.
+    fn internal_domain(&self, _domain: &str) -> bool {
+        false
+    }
 }
 
 /// Everything an extractor needs besides the bytes.
@@ -539,6 +564,8 @@ impl Default for Dispatcher {
                 Box::new(spreadsheet::Spreadsheet),
                 Box::new(pptx::Pptx),
                 Box::new(image::Image),
+                Box::new(mail::Mail),
+                Box::new(msg::Msg),
             ],
         }
     }

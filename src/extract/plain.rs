@@ -1,6 +1,5 @@
-//! Plain text (and, until the mail extractor lands, mail exports read as
-//! text): one unit of lines, so that a label on one line is context for a
-//! value on the next; locations are `line N`.
+//! Plain text: one unit of lines, so that a label on one line is context
+//! for a value on the next; locations are `line N`.
 
 use super::{encoding, ExtractContext, ExtractError, Extractor, Format};
 use crate::text::TextUnit;
@@ -10,7 +9,7 @@ pub struct PlainText;
 
 impl Extractor for PlainText {
     fn formats(&self) -> &'static [Format] {
-        &[Format::Text, Format::Eml, Format::Mbox]
+        &[Format::Text]
     }
 
     fn extract(
