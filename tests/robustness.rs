@@ -195,3 +195,30 @@ fn zip_bomb_is_too_large_not_out_of_memory() {
         "{lines:?}"
     );
 }
+
+#[test]
+fn fuzz_found_xls_that_allocates_24_gb_is_too_large_in_a_worker() {
+    // See tests/fixtures/hostile/README.md.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        root().join("tests/fixtures/hostile/fuzz_xls_huge_range.xls"),
+        dir.path().join("huge_range.xls"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("memo.txt"), "個人番号 258231856428\n").unwrap();
+    let (code, out, _) = scan_with_watchdog(
+        dir.path(),
+        Duration::from_secs(60),
+        &["--worker-memory", "512M"],
+    );
+    assert_eq!(code, 0);
+    let lines = jsonl(&out);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["path"].as_str().unwrap().ends_with("huge_range.xls")
+                && l["reason"] == "too_large"),
+        "{lines:?}"
+    );
+    assert!(lines.iter().any(|l| l["kind"] == "my_number"));
+}

@@ -8,4 +8,5 @@ mod detectors;
 mod documents;
 mod encodings;
 mod fidelity;
+mod mail;
 mod robustness;
