@@ -83,6 +83,8 @@ pub struct WireOutcome {
     findings: Vec<WireFinding>,
     unreadable: Vec<WireUnreadable>,
     messages: Vec<(Vec<String>, crate::extract::mail::MailMeta)>,
+    partial: bool,
+    earlier_findings: bool,
 }
 
 fn leak_str(s: Option<String>) -> Option<&'static str> {
@@ -96,6 +98,8 @@ impl WireOutcome {
             size: o.size,
             format: o.format.map(str::to_string),
             skipped: o.skipped,
+            partial: o.partial,
+            earlier_findings: o.earlier_findings,
             messages: o
                 .messages
                 .iter()
@@ -137,6 +141,8 @@ impl WireOutcome {
             size: self.size,
             format: leak_str(self.format),
             skipped: self.skipped,
+            partial: self.partial,
+            earlier_findings: self.earlier_findings,
             messages: self
                 .messages
                 .into_iter()
@@ -270,17 +276,24 @@ impl WorkerPool {
 
     /// Scans one file in a worker. Never fails: problems become outcomes.
     pub fn scan(&self, path: &Path, size: u64) -> FileOutcome {
-        if size > self.cfg.limits.max_file_size {
-            return FileOutcome::unreadable(
-                path,
-                size,
-                UnreadableReason::TooLarge,
-                format!(
-                    "{size} bytes is over the {} byte limit",
-                    self.cfg.limits.max_file_size
-                ),
-            );
+        let mut parts = Vec::new();
+        let mut last = self.scan_streaming(path, size, &mut |p| parts.push(p));
+        for p in parts {
+            last.merge(p);
         }
+        last
+    }
+
+    /// Like [`WorkerPool::scan`], passing the parts of a large container
+    /// (mbox messages) to `on_part` as the worker sends them. The time limit
+    /// counts from the worker's last answer, so a long mbox that makes
+    /// progress is not cut off.
+    pub fn scan_streaming(
+        &self,
+        path: &Path,
+        size: u64,
+        on_part: &mut dyn FnMut(FileOutcome),
+    ) -> FileOutcome {
         let worker = self.idle.lock().expect("pool lock").pop();
         let mut worker = match worker {
             Some(w) => w,
@@ -310,39 +323,55 @@ impl WorkerPool {
         }
         // The worker enforces the time limit between units itself; this
         // deadline catches a parser that never returns.
-        // An mbox is scanned message by message, each with its own time
-        // limit: allow a second per MB on top.
-        let deadline = self.cfg.limits.timeout + Duration::from_secs(5 + size / 1_000_000);
-        match worker.frames.recv_timeout(deadline) {
-            Ok(frame) => match postcard::from_bytes::<WireOutcome>(&frame) {
-                Ok(w) => {
-                    self.idle.lock().expect("pool lock").push(worker);
-                    w.into_outcome(path)
-                }
-                Err(e) => {
+        let deadline = self.cfg.limits.timeout + Duration::from_secs(5);
+        loop {
+            match worker.frames.recv_timeout(deadline) {
+                Ok(frame) => match postcard::from_bytes::<WireOutcome>(&frame) {
+                    Ok(w) if w.partial => on_part(w.into_outcome(path)),
+                    Ok(w) => {
+                        self.idle.lock().expect("pool lock").push(worker);
+                        return w.into_outcome(path);
+                    }
+                    Err(e) => {
+                        worker.kill();
+                        return FileOutcome::unreadable(
+                            path,
+                            size,
+                            UnreadableReason::Corrupt,
+                            format!("bad answer from worker: {e}"),
+                        );
+                    }
+                },
+                Err(RecvTimeoutError::Timeout) => {
                     worker.kill();
-                    FileOutcome::unreadable(
+                    tracing::warn!(path = %path.display(), "extraction worker overran its time limit; killed");
+                    return FileOutcome::unreadable(
                         path,
                         size,
-                        UnreadableReason::Corrupt,
-                        format!("bad answer from worker: {e}"),
-                    )
+                        UnreadableReason::Timeout,
+                        "extraction did not finish in time; worker stopped",
+                    );
                 }
-            },
-            Err(RecvTimeoutError::Timeout) => {
-                worker.kill();
-                tracing::warn!(path = %path.display(), "extraction worker overran its time limit; killed");
-                FileOutcome::unreadable(
-                    path,
-                    size,
-                    UnreadableReason::Timeout,
-                    "extraction did not finish in time; worker stopped",
-                )
+                Err(RecvTimeoutError::Disconnected) => {
+                    let status = worker.kill();
+                    return died(path, size, status);
+                }
             }
-            Err(RecvTimeoutError::Disconnected) => {
-                let status = worker.kill();
-                died(path, size, status)
-            }
+        }
+    }
+}
+
+impl Drop for WorkerPool {
+    /// Closes each worker's stdin (its signal to finish) and reaps it, so
+    /// that no worker outlives the scan.
+    fn drop(&mut self) {
+        let workers = std::mem::take(&mut *self.idle.lock().unwrap_or_else(|e| e.into_inner()));
+        for w in workers {
+            let Worker {
+                mut child, stdin, ..
+            } = w;
+            drop(stdin);
+            let _ = child.wait();
         }
     }
 }
@@ -404,19 +433,32 @@ pub fn worker_main(
     let stdout = std::io::stdout();
     for line in lines {
         let job: Job = serde_json::from_str(&line?)?;
-        let outcome = crate::pipeline::scan_file_with(
+        let send = |o: &FileOutcome| -> std::io::Result<()> {
+            let frame = postcard::to_stdvec(&WireOutcome::from_outcome(o))
+                .map_err(std::io::Error::other)?;
+            let mut out = stdout.lock();
+            out.write_all(&(frame.len() as u32).to_le_bytes())?;
+            out.write_all(&frame)?;
+            out.flush()
+        };
+        let mut failed = None;
+        let outcome = crate::pipeline::scan_file_streaming(
             &job.path,
             job.size,
             &engine,
             &dispatcher,
             &limits,
             internal,
+            &mut |part| {
+                if failed.is_none() {
+                    failed = send(&part).err();
+                }
+            },
         );
-        let frame = postcard::to_stdvec(&WireOutcome::from_outcome(&outcome))?;
-        let mut out = stdout.lock();
-        out.write_all(&(frame.len() as u32).to_le_bytes())?;
-        out.write_all(&frame)?;
-        out.flush()?;
+        if let Some(e) = failed {
+            return Err(e.into());
+        }
+        send(&outcome)?;
     }
     Ok(())
 }

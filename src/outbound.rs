@@ -35,12 +35,32 @@ pub fn outbound_messages(o: &FileOutcome, internal: &[String]) -> Vec<OutboundMe
     if internal.is_empty() {
         return Vec::new();
     }
+    // The innermost message of each finding, found by looking up the
+    // finding's member path and its prefixes: linear in findings.
+    let index: std::collections::HashMap<&[String], usize> = o
+        .messages
+        .iter()
+        .enumerate()
+        .map(|(i, (m, _))| (m.0.as_slice(), i))
+        .collect();
+    let mut kinds: Vec<BTreeMap<Kind, usize>> = vec![BTreeMap::new(); o.messages.len()];
+    for (m, f) in &o.findings {
+        if f.kind == Kind::CorporateNumber || f.confidence < Confidence::Medium {
+            continue;
+        }
+        // Every enclosing message carries the finding (a forward carries its original).
+        for len in (0..=m.0.len()).rev() {
+            if let Some(&i) = index.get(&m.0[..len]) {
+                *kinds[i].entry(f.kind).or_insert(0) += 1;
+            }
+        }
+    }
     let mut out = Vec::new();
-    for (member, meta) in &o.messages {
+    for ((member, meta), kinds) in o.messages.iter().zip(kinds) {
         let Some(sender) = meta.sender_domain.as_deref() else {
             continue;
         };
-        if !is_internal(sender, internal) {
+        if !is_internal(sender, internal) || kinds.is_empty() {
             continue;
         }
         let external: Vec<String> = meta
@@ -49,19 +69,7 @@ pub fn outbound_messages(o: &FileOutcome, internal: &[String]) -> Vec<OutboundMe
             .filter(|d| !is_internal(d, internal))
             .cloned()
             .collect();
-        if external.is_empty() {
-            continue;
-        }
-        let mut kinds = BTreeMap::new();
-        for (m, f) in &o.findings {
-            if starts_with(m, member)
-                && f.kind != Kind::CorporateNumber
-                && f.confidence >= Confidence::Medium
-            {
-                *kinds.entry(f.kind).or_insert(0) += 1;
-            }
-        }
-        if !kinds.is_empty() {
+        if !external.is_empty() {
             out.push(OutboundMessage {
                 member: member.clone(),
                 recipient_domains: external,

@@ -33,18 +33,21 @@ pub struct ScanStats {
 impl ScanStats {
     /// Adds one outcome (counting only findings at or above `min`).
     pub fn add(&mut self, o: &FileOutcome, min: Confidence) {
-        self.files += 1;
-        self.bytes += o.size;
         let n = o
             .findings
             .iter()
             .filter(|(_, f)| f.confidence >= min)
             .count() as u64;
         self.findings += n;
-        if n > 0 {
+        self.unreadable += o.unreadable.len() as u64;
+        if o.partial {
+            return; // the file itself is counted with its last outcome
+        }
+        self.files += 1;
+        self.bytes += o.size;
+        if n > 0 || o.earlier_findings {
             self.files_with_findings += 1;
         }
-        self.unreadable += o.unreadable.len() as u64;
         if o.skipped {
             self.skipped_binary += 1;
         }
@@ -238,7 +241,19 @@ impl<W: Write> OutcomeSink for SummarySink<W> {
         }
         s.outbound = crate::outbound::outbound_messages(o, &self.internal);
         if !s.kinds.is_empty() || !s.unreadable.is_empty() {
-            self.files.insert(o.path.to_string_lossy().into_owned(), s);
+            // Parts of one file (mbox messages) add up.
+            let e = self
+                .files
+                .entry(o.path.to_string_lossy().into_owned())
+                .or_default();
+            for (k, c) in s.kinds {
+                let t = e.kinds.entry(k).or_default();
+                for i in 0..3 {
+                    t[i] += c[i];
+                }
+            }
+            e.unreadable.extend(s.unreadable);
+            e.outbound.extend(s.outbound);
         }
         Ok(())
     }

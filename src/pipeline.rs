@@ -39,9 +39,22 @@ pub struct FileOutcome {
     pub skipped: bool,
     /// Mail messages met in the file: member and addressing by domain.
     pub messages: Vec<(MemberPath, crate::extract::mail::MailMeta)>,
+    /// A part of a large container's outcome (one mbox message), sent ahead
+    /// of the rest so that memory does not grow with the file; the file's
+    /// last outcome has `partial == false`.
+    pub partial: bool,
+    /// On a last outcome: whether parts sent earlier held findings.
+    pub earlier_findings: bool,
 }
 
 impl FileOutcome {
+    /// Adds a part's findings, unreadable members and messages to this outcome.
+    pub fn merge(&mut self, part: FileOutcome) {
+        self.findings.extend(part.findings);
+        self.unreadable.extend(part.unreadable);
+        self.messages.extend(part.messages);
+    }
+
     fn new(path: &Path, size: u64) -> Self {
         FileOutcome {
             path: path.to_path_buf(),
@@ -75,6 +88,8 @@ struct DetectingSink<'a> {
     deadline: Option<Instant>,
     buf: Vec<Finding>,
     internal: &'a [String],
+    /// Where parts of a large container go as soon as they are complete.
+    emit: Option<&'a mut dyn FnMut(FileOutcome)>,
 }
 
 impl UnitSink for DetectingSink<'_> {
@@ -99,6 +114,32 @@ impl UnitSink for DetectingSink<'_> {
 
     fn internal_domain(&self, domain: &str) -> bool {
         crate::extract::mail::is_internal(domain, self.internal)
+    }
+
+    fn part_done(&mut self) {
+        let Some(emit) = self.emit.as_mut() else {
+            return;
+        };
+        if self.outcome.findings.is_empty()
+            && self.outcome.unreadable.is_empty()
+            && self.outcome.messages.is_empty()
+        {
+            return;
+        }
+        if !self.outcome.findings.is_empty() {
+            self.outcome.earlier_findings = true;
+        }
+        emit(FileOutcome {
+            path: self.outcome.path.clone(),
+            size: 0,
+            format: self.outcome.format,
+            findings: std::mem::take(&mut self.outcome.findings),
+            unreadable: std::mem::take(&mut self.outcome.unreadable),
+            messages: std::mem::take(&mut self.outcome.messages),
+            skipped: false,
+            partial: true,
+            earlier_findings: false,
+        });
     }
 
     fn unreadable(&mut self, member: &MemberPath, format: Format, error: ExtractError) {
@@ -133,7 +174,30 @@ pub fn scan_file_with(
     limits: &Limits,
     internal: &[String],
 ) -> FileOutcome {
-    if let Some(o) = scan_mbox_file(path, size, engine, dispatcher, limits, internal) {
+    let mut parts = Vec::new();
+    let mut last =
+        scan_file_streaming(path, size, engine, dispatcher, limits, internal, &mut |p| {
+            parts.push(p)
+        });
+    for p in parts {
+        last.merge(p);
+    }
+    last
+}
+
+/// [`scan_file_with`] for large containers (an mbox): each complete part
+/// (message) goes to `emit` at once, and the returned outcome holds only
+/// what is left, so that memory stays bounded by one message.
+pub fn scan_file_streaming(
+    path: &Path,
+    size: u64,
+    engine: &Engine,
+    dispatcher: &Dispatcher,
+    limits: &Limits,
+    internal: &[String],
+    emit: &mut dyn FnMut(FileOutcome),
+) -> FileOutcome {
+    if let Some(o) = scan_mbox_file(path, size, engine, dispatcher, limits, internal, emit) {
         return o;
     }
     if size > limits.max_file_size {
@@ -165,6 +229,7 @@ pub fn scan_file_with(
             deadline: Some(deadline),
             buf: Vec::new(),
             internal,
+            emit: None,
         };
         catch_unwind(AssertUnwindSafe(|| {
             dispatcher.extract(&name, &data, MemberPath::root(), &mut budget, &mut sink)
@@ -205,6 +270,7 @@ fn scan_mbox_file(
     dispatcher: &Dispatcher,
     limits: &Limits,
     internal: &[String],
+    emit: &mut dyn FnMut(FileOutcome),
 ) -> Option<FileOutcome> {
     let mut file = open_read_only(path).ok()?;
     let mut head = [0u8; 8192];
@@ -226,6 +292,7 @@ fn scan_mbox_file(
             deadline: None,
             buf: Vec::new(),
             internal,
+            emit: Some(emit),
         };
         catch_unwind(AssertUnwindSafe(|| {
             crate::extract::mail::scan_mbox(

@@ -13,7 +13,7 @@ use crate::detect::Engine;
 use crate::extract::{Dispatcher, Limits};
 use crate::finding::Confidence;
 use crate::output::{OutcomeSink, ScanStats};
-use crate::pipeline::{scan_file_with, FileOutcome};
+use crate::pipeline::{scan_file_streaming, FileOutcome};
 use crate::walk::{walk, WalkItem, WalkOptions};
 
 /// What one scan needs.
@@ -90,14 +90,19 @@ pub fn run(
                 }
                 let outcome = match item {
                     WalkItem::File { path, size } => match job.workers {
-                        Some(pool) => pool.scan(&path, size),
-                        None => scan_file_with(
+                        Some(pool) => pool.scan_streaming(&path, size, &mut |part| {
+                            let _ = tx.send(part);
+                        }),
+                        None => scan_file_streaming(
                             &path,
                             size,
                             job.engine,
                             job.dispatcher,
                             job.limits,
                             job.internal_domains,
+                            &mut |part| {
+                                let _ = tx.send(part);
+                            },
                         ),
                     },
                     WalkItem::Unreadable {

@@ -222,3 +222,46 @@ fn fuzz_found_xls_that_allocates_24_gb_is_too_large_in_a_worker() {
     );
     assert!(lines.iter().any(|l| l["kind"] == "my_number"));
 }
+
+#[test]
+fn a_large_mbox_streams_within_a_small_worker() {
+    // ~100 MB of real messages (the fixture export repeated) scanned by a
+    // worker limited to 64 MB: only message-by-message streaming fits.
+    let dir = tempfile::tempdir().unwrap();
+    let one = std::fs::read(root().join("tests/fixtures/mail/export.mbox")).unwrap();
+    let copies = 100_000_000 / one.len() + 1;
+    let mut f =
+        std::io::BufWriter::new(std::fs::File::create(dir.path().join("export.mbox")).unwrap());
+    for _ in 0..copies {
+        std::io::Write::write_all(&mut f, &one).unwrap();
+    }
+    drop(f);
+    let (code, out, err) = scan_with_watchdog(
+        dir.path(),
+        Duration::from_secs(300),
+        &[
+            "--worker-memory",
+            "64M",
+            "--internal-domain",
+            "city.example.lg.jp",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let lines = jsonl(&out);
+    assert!(
+        !lines
+            .iter()
+            .any(|l| l["kind"] == "unreadable" && l["member"].is_null()),
+        "the file itself was read"
+    );
+    let flagged = lines.iter().filter(|l| l.get("flags").is_some()).count();
+    assert!(
+        flagged >= copies,
+        "every copy's leak is flagged: {flagged} < {copies}"
+    );
+    let last = format!("{}/請求書.pdf", 4 * copies - 2);
+    assert!(
+        lines.iter().any(|l| l["member"] == last.as_str()),
+        "messages are numbered through the file ({last})"
+    );
+}

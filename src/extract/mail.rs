@@ -267,6 +267,7 @@ pub fn scan_mbox(
         if let Err(e) = read_message(m.contents(), &member, false, &mut budget, units, dispatcher) {
             units.unreadable(&member, Format::Eml, e);
         }
+        units.part_done();
     }
     Ok(n)
 }

@@ -484,6 +484,9 @@ pub trait UnitSink {
     fn internal_domain(&self, _domain: &str) -> bool {
         false
     }
+    /// A large container finished one self-contained part (an mbox
+    /// message): what was pushed so far may be passed on.
+    fn part_done(&mut self) {}
 }
 
 /// Everything an extractor needs besides the bytes.
