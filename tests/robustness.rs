@@ -265,3 +265,22 @@ fn a_large_mbox_streams_within_a_small_worker() {
         "messages are numbered through the file ({last})"
     );
 }
+
+#[test]
+fn fuzz_found_xls_that_panics_the_parser_is_corrupt() {
+    // See tests/fixtures/hostile/README.md.
+    for isolation in [true, false] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::copy(
+            root().join("tests/fixtures/hostile/fuzz_xls_panic.xls"),
+            dir.path().join("panic.xls"),
+        )
+        .unwrap();
+        let extra: &[&str] = if isolation { &[] } else { &["--no-isolation"] };
+        let (code, out, err) = scan_with_watchdog(dir.path(), Duration::from_secs(60), extra);
+        assert_eq!(code, 0);
+        let lines = jsonl(&out);
+        assert!(lines.iter().any(|l| l["reason"] == "corrupt"), "{lines:?}");
+        assert!(err.contains("message withheld"), "{err}");
+    }
+}
