@@ -363,6 +363,7 @@ pub fn corpus(
             threads: 0,
             workers: isolated.then_some(workers),
             internal_domains: &[],
+            unchanged: None,
         };
         let t = Instant::now();
         crate::scan::run(&job, &mut NullSink, &|_| {})?;

@@ -35,6 +35,8 @@ pub enum Command {
     /// Show the text mamori reads from a file, unit by unit with locations
     /// (identifiers masked unless --reveal).
     Extract(ExtractArgs),
+    /// Show what the findings store knows.
+    Status(StatusArgs),
     /// Measure detection throughput on generated Japanese text.
     Bench(BenchArgs),
     /// Internal: an extraction worker process.
@@ -148,6 +150,16 @@ pub struct ScanArgs {
     #[arg(long)]
     pub no_progress: bool,
 
+    /// Also record the scan in this findings database (SQLite; created,
+    /// owner-only, if missing): files, findings with their history, runs.
+    #[arg(long, value_name = "FILE")]
+    pub db: Option<PathBuf>,
+
+    /// With --db: do not open files whose size and modification time are
+    /// as stored (and detectors unchanged); their stored findings stay open.
+    #[arg(long, requires = "db")]
+    pub incremental: bool,
+
     /// Extract in this process instead of in worker processes. Faster to
     /// start, but a hostile file can then take the whole scan down.
     #[arg(long)]
@@ -165,6 +177,13 @@ pub struct ScanArgs {
     /// at least 64M, which a worker needs to start).
     #[arg(long, value_name = "SIZE", default_value = "2G", value_parser = parse_size)]
     pub worker_memory: u64,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct StatusArgs {
+    /// The findings database.
+    #[arg(long, value_name = "FILE")]
+    pub db: PathBuf,
 }
 
 /// The extraction worker (internal: started by `scan` itself).

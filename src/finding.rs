@@ -231,6 +231,14 @@ impl Fingerprinter {
         }
     }
 
+    /// A value that identifies the key without revealing it: a store
+    /// records it and refuses another key, whose fingerprints would not match.
+    pub fn key_check(&self) -> String {
+        let mut mac = self.keyed.clone();
+        mac.update(b"mamori key check v1");
+        hex::encode(&mac.finalize().into_bytes()[..8])
+    }
+
     pub fn fingerprint(&self, kind: Kind, normalized_value: &str) -> [u8; 32] {
         let mut mac = self.keyed.clone();
         mac.update(kind.as_str().as_bytes());

@@ -85,6 +85,8 @@ pub struct WireOutcome {
     messages: Vec<(Vec<String>, crate::extract::mail::MailMeta)>,
     partial: bool,
     earlier_findings: bool,
+    modified_ns: i64,
+    content_hash: Option<[u8; 32]>,
 }
 
 fn leak_str(s: Option<String>) -> Option<&'static str> {
@@ -100,6 +102,8 @@ impl WireOutcome {
             skipped: o.skipped,
             partial: o.partial,
             earlier_findings: o.earlier_findings,
+            modified_ns: o.modified_ns,
+            content_hash: o.content_hash,
             messages: o
                 .messages
                 .iter()
@@ -143,6 +147,9 @@ impl WireOutcome {
             skipped: self.skipped,
             partial: self.partial,
             earlier_findings: self.earlier_findings,
+            modified_ns: self.modified_ns,
+            content_hash: self.content_hash,
+            unchanged: false,
             messages: self
                 .messages
                 .into_iter()

@@ -17,6 +17,7 @@ pub mod outbound;
 pub mod output;
 pub mod pipeline;
 pub mod scan;
+pub mod store;
 pub mod text;
 pub mod view;
 pub mod walk;

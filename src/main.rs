@@ -12,7 +12,7 @@ use clap::Parser;
 
 use mamori::cli::{
     BenchArgs, Cli, Command, DetectorArgs, ExtractArgs, ExtractFormat, MinConfidence, OutputFormat,
-    ScanArgs,
+    ScanArgs, StatusArgs,
 };
 use mamori::detect::Engine;
 use mamori::extract::{Dispatcher, Limits};
@@ -29,6 +29,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => validate(args),
         Command::Detectors(args) => list_detectors(args),
         Command::Extract(args) => extract(args),
+        Command::Status(args) => status(args),
         Command::Bench(args) => bench(args),
         Command::Worker(args) => mamori::isolate::worker_main(
             args.detectors.as_deref(),
@@ -141,7 +142,7 @@ fn scan(args: ScanArgs) -> Result<ExitCode> {
     };
     let dispatcher = Dispatcher::default();
     let out = io::BufWriter::with_capacity(64 * 1024, io::stdout());
-    let mut sink: Box<dyn OutcomeSink + Send> = match args.format {
+    let printer: Box<dyn OutcomeSink + Send> = match args.format {
         OutputFormat::Jsonl => {
             Box::new(JsonlSink::new(out, min).with_internal_domains(args.internal_domains.clone()))
         }
@@ -149,6 +150,46 @@ fn scan(args: ScanArgs) -> Result<ExitCode> {
             SummarySink::new(out, min, args.lang)
                 .with_internal_domains(args.internal_domains.clone()),
         ),
+    };
+    // With a database, the one writer thread records each outcome, then prints it.
+    let (mut sink, reader): (
+        Box<dyn OutcomeSink + Send>,
+        Option<std::sync::Mutex<rusqlite::Connection>>,
+    ) = match &args.db {
+        Some(db) => {
+            let store = mamori::store::Store::open(db)
+                .with_context(|| format!("opening {}", db.display()))?;
+            store.check_key(&Fingerprinter::new(key).key_check())?;
+            let reader = if args.incremental {
+                Some(std::sync::Mutex::new(mamori::store::Store::open_read_only(
+                    db,
+                )?))
+            } else {
+                None
+            };
+            (
+                Box::new(mamori::store::StoreSink::new(
+                    store,
+                    &args.paths,
+                    engine.set_version(),
+                    printer,
+                )?),
+                reader,
+            )
+        }
+        None => (printer, None),
+    };
+    let set_version = engine.set_version().to_string();
+    let unchanged = |path: &std::path::Path, size: u64, mtime: i64| -> bool {
+        reader.as_ref().is_some_and(|r| {
+            let conn = r.lock().expect("reader lock");
+            conn.query_row(
+                "SELECT 1 FROM files WHERE path = ?1 AND size = ?2 AND mtime_ns = ?3 AND detector_set = ?4 AND deleted_at IS NULL",
+                rusqlite::params![path.to_string_lossy(), size as i64, mtime, set_version],
+                |_| Ok(()),
+            )
+            .is_ok()
+        })
     };
     let bar = if !args.no_progress && io::stderr().is_terminal() {
         let b = indicatif::ProgressBar::new_spinner();
@@ -193,6 +234,11 @@ fn scan(args: ScanArgs) -> Result<ExitCode> {
         threads: args.threads,
         workers: pool.as_ref(),
         internal_domains: &args.internal_domains,
+        unchanged: if args.incremental {
+            Some(&unchanged)
+        } else {
+            None
+        },
     };
     let report = mamori::scan::run(&job, sink.as_mut(), &progress);
     if let Some(b) = &bar {
@@ -283,6 +329,50 @@ fn extract(args: ExtractArgs) -> Result<ExitCode> {
         ExtractFormat::Text => mamori::view::print_text(&x, &mut out)?,
     }
     out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn status(args: StatusArgs) -> Result<ExitCode> {
+    if !args.db.exists() {
+        anyhow::bail!("{}: no such database", args.db.display());
+    }
+    let conn = mamori::store::Store::open_read_only(&args.db)?;
+    let s = mamori::store::Store::status(&conn)?;
+    let mut out = io::stdout().lock();
+    writeln!(out, "database: {}", args.db.display())?;
+    writeln!(
+        out,
+        "files tracked: {} ({} deleted, history kept)",
+        s.files, s.deleted
+    )?;
+    match &s.last_run {
+        Some((id, started, finished, state)) => writeln!(
+            out,
+            "last scan run: #{id} {state}, started {started}{}",
+            finished
+                .as_ref()
+                .map(|f| format!(", finished {f}"))
+                .unwrap_or_default()
+        )?,
+        None => writeln!(out, "last scan run: none")?,
+    }
+    writeln!(out, "open findings by kind:")?;
+    for (k, n) in &s.open_by_kind {
+        let label = k
+            .parse::<mamori::finding::Kind>()
+            .map(|k| k.label_ja())
+            .unwrap_or("");
+        writeln!(out, "    {k:<24} {n:>7}  {label}")?;
+    }
+    writeln!(out, "resolved findings (kept): {}", s.resolved)?;
+    writeln!(out, "unreadable files by reason:")?;
+    for (r, n) in &s.unreadable_by_reason {
+        writeln!(out, "    {r:<24} {n:>7}")?;
+    }
+    writeln!(out, "recent events:")?;
+    for (at, kind, detail) in &s.recent_events {
+        writeln!(out, "    {at}  {kind:<18} {detail}")?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -27,6 +27,8 @@ pub struct ScanStats {
     pub findings: u64,
     pub unreadable: u64,
     pub skipped_binary: u64,
+    /// Not opened: unchanged since the store last saw them.
+    pub unchanged: u64,
     pub elapsed: Duration,
 }
 
@@ -50,6 +52,9 @@ impl ScanStats {
         }
         if o.skipped {
             self.skipped_binary += 1;
+        }
+        if o.unchanged {
+            self.unchanged += 1;
         }
     }
 }
@@ -343,18 +348,23 @@ impl<W: Write> OutcomeSink for SummarySink<W> {
             writeln!(self.out)?;
         }
         let mb = st.bytes as f64 / 1_000_000.0;
+        let unchanged = match (st.unchanged, ja) {
+            (0, _) => String::new(),
+            (n, true) => format!("、変更なしのため再読込なし {n} 件"),
+            (n, false) => format!(", {n} unchanged (not reopened)"),
+        };
         let secs = st.elapsed.as_secs_f64();
         if ja {
             writeln!(
                 self.out,
-                "{} ファイルを走査（{:.1} MB、{:.2} 秒）: 検出 {} 件（{} ファイル）、読み取れないもの {} 件、対象外のバイナリ {} 件",
-                st.files, mb, secs, st.findings, st.files_with_findings, st.unreadable, st.skipped_binary
+                "{} ファイルを走査（{:.1} MB、{:.2} 秒）: 検出 {} 件（{} ファイル）、読み取れないもの {} 件、対象外のバイナリ {} 件{}",
+                st.files, mb, secs, st.findings, st.files_with_findings, st.unreadable, st.skipped_binary, unchanged
             )?;
         } else {
             writeln!(
                 self.out,
-                "Scanned {} files ({:.1} MB) in {:.2} s: {} findings in {} files, {} unreadable, {} binary files skipped",
-                st.files, mb, secs, st.findings, st.files_with_findings, st.unreadable, st.skipped_binary
+                "Scanned {} files ({:.1} MB) in {:.2} s: {} findings in {} files, {} unreadable, {} binary files skipped{}",
+                st.files, mb, secs, st.findings, st.files_with_findings, st.unreadable, st.skipped_binary, unchanged
             )?;
         }
         self.out.flush()

@@ -45,6 +45,12 @@ pub struct FileOutcome {
     pub partial: bool,
     /// On a last outcome: whether parts sent earlier held findings.
     pub earlier_findings: bool,
+    /// Modification time (ns since the epoch) when read.
+    pub modified_ns: i64,
+    /// SHA-256 of the file's bytes (recognises moved files); None when not read whole.
+    pub content_hash: Option<[u8; 32]>,
+    /// Not read: unchanged since the store last saw it (size, mtime, detectors).
+    pub unchanged: bool,
 }
 
 impl FileOutcome {
@@ -139,6 +145,9 @@ impl UnitSink for DetectingSink<'_> {
             skipped: false,
             partial: true,
             earlier_findings: false,
+            modified_ns: 0,
+            content_hash: None,
+            unchanged: false,
         });
     }
 
@@ -216,6 +225,9 @@ pub fn scan_file_streaming(
         Err(e) => return FileOutcome::unreadable(path, size, io_reason(&e), e.to_string()),
     };
     let mut outcome = FileOutcome::new(path, data.len() as u64);
+    outcome.modified_ns = modified_ns(path);
+    outcome.content_hash =
+        Some(sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(&data)).into());
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -284,6 +296,7 @@ fn scan_mbox_file(
     }
     let mut outcome = FileOutcome::new(path, size);
     outcome.format = Some("mbox");
+    outcome.modified_ns = modified_ns(path);
     let file = open_read_only(path).ok()?;
     let result = {
         let mut sink = DetectingSink {
@@ -319,6 +332,13 @@ fn scan_mbox_file(
         }),
     }
     Some(outcome)
+}
+
+fn modified_ns(path: &Path) -> i64 {
+    std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .map(crate::store::nanos)
+        .unwrap_or(0)
 }
 
 fn read_up_to(f: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {

@@ -16,6 +16,10 @@ use crate::output::{OutcomeSink, ScanStats};
 use crate::pipeline::{scan_file_streaming, FileOutcome};
 use crate::walk::{walk, WalkItem, WalkOptions};
 
+/// Whether a file (path, size, modification time in ns) is unchanged since
+/// the store last saw it.
+pub type UnchangedCheck = dyn Fn(&std::path::Path, u64, i64) -> bool + Sync;
+
 /// What one scan needs.
 pub struct ScanJob<'a> {
     pub roots: &'a [PathBuf],
@@ -30,6 +34,9 @@ pub struct ScanJob<'a> {
     pub workers: Option<&'a crate::isolate::WorkerPool>,
     /// The office's own mail domains.
     pub internal_domains: &'a [String],
+    /// With a store and `--incremental`: whether a file (path, size, mtime)
+    /// is unchanged since last stored, so it need not be opened.
+    pub unchanged: Option<&'a UnchangedCheck>,
 }
 
 /// What a scan reports back besides the outcomes.
@@ -89,7 +96,18 @@ pub fn run(
                     return;
                 }
                 let outcome = match item {
-                    WalkItem::File { path, size } => match job.workers {
+                    WalkItem::File {
+                        path,
+                        size,
+                        mtime_ns,
+                    } if job.unchanged.is_some_and(|f| f(&path, size, mtime_ns)) => FileOutcome {
+                        path,
+                        size,
+                        modified_ns: mtime_ns,
+                        unchanged: true,
+                        ..FileOutcome::default()
+                    },
+                    WalkItem::File { path, size, .. } => match job.workers {
                         Some(pool) => pool.scan_streaming(&path, size, &mut |part| {
                             let _ = tx.send(part);
                         }),

@@ -73,7 +73,11 @@ impl WalkOptions {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WalkItem {
     /// A regular file to scan.
-    File { path: PathBuf, size: u64 },
+    File {
+        path: PathBuf,
+        size: u64,
+        mtime_ns: i64,
+    },
     /// A file or directory that could not be read.
     Unreadable {
         path: PathBuf,
@@ -109,6 +113,7 @@ fn walk_root<'a>(
             return Box::new(std::iter::once(WalkItem::File {
                 path: root.to_path_buf(),
                 size: m.len(),
+                mtime_ns: m.modified().map(crate::store::nanos).unwrap_or(0),
             }))
         }
         Ok(_) => {}
@@ -134,6 +139,7 @@ fn walk_root<'a>(
                     Ok(m) => Some(WalkItem::File {
                         path: e.into_path(),
                         size: m.len(),
+                        mtime_ns: m.modified().map(crate::store::nanos).unwrap_or(0),
                     }),
                     Err(err) => Some(WalkItem::Unreadable {
                         path: e.into_path(),

@@ -10,3 +10,4 @@ mod encodings;
 mod fidelity;
 mod mail;
 mod robustness;
+mod store;

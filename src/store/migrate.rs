@@ -1,0 +1,98 @@
+//! Numbered schema migrations (`PRAGMA user_version`). Each migration runs
+//! once, in a transaction; a database newer than this binary is refused.
+
+use rusqlite::Connection;
+
+use super::StoreError;
+
+/// Migration N brings the schema from version N-1 to N.
+const MIGRATIONS: &[&str] = &[
+    // 1: files, findings, scan runs, append-only events, settings.
+    r#"
+    CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE scan_runs (
+        id INTEGER PRIMARY KEY,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        roots TEXT NOT NULL,
+        detector_set TEXT NOT NULL,
+        status TEXT NOT NULL,
+        files_scanned INTEGER NOT NULL DEFAULT 0,
+        findings INTEGER NOT NULL DEFAULT 0,
+        unreadable INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE files (
+        id INTEGER PRIMARY KEY,
+        path TEXT NOT NULL UNIQUE,
+        root TEXT,
+        size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        content_hash BLOB,
+        detector_set TEXT,
+        format TEXT,
+        first_seen_at TEXT NOT NULL,
+        last_scanned_at TEXT,
+        last_run_id INTEGER REFERENCES scan_runs(id),
+        deleted_at TEXT,
+        unreadable_reason TEXT
+    );
+    CREATE INDEX files_content_hash ON files(content_hash);
+    CREATE TABLE findings (
+        id INTEGER PRIMARY KEY,
+        file_id INTEGER NOT NULL REFERENCES files(id),
+        member TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        confidence TEXT NOT NULL,
+        location TEXT NOT NULL,
+        masked TEXT NOT NULL,
+        fingerprint BLOB NOT NULL,
+        detector_id TEXT NOT NULL,
+        detector_version INTEGER NOT NULL,
+        first_seen_at TEXT NOT NULL,
+        last_seen_at TEXT NOT NULL,
+        last_run_id INTEGER REFERENCES scan_runs(id),
+        resolved_at TEXT,
+        resolve_reason TEXT,
+        UNIQUE (file_id, member, kind, location, fingerprint)
+    );
+    CREATE INDEX findings_open ON findings(file_id) WHERE resolved_at IS NULL;
+    CREATE INDEX findings_fingerprint ON findings(fingerprint);
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        run_id INTEGER,
+        kind TEXT NOT NULL,
+        file_id INTEGER,
+        detail TEXT
+    );
+    CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+        BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+    CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+        BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+    "#,
+];
+
+/// The schema version this binary writes.
+pub const CURRENT: i64 = MIGRATIONS.len() as i64;
+
+/// Brings the database to [`CURRENT`].
+pub fn migrate(conn: &Connection) -> Result<(), StoreError> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version > CURRENT {
+        return Err(StoreError::TooNew {
+            found: version,
+            known: CURRENT,
+        });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        let n = i as i64 + 1;
+        conn.execute_batch(&format!(
+            "BEGIN IMMEDIATE; {sql}; PRAGMA user_version = {n}; COMMIT;"
+        ))?;
+        tracing::info!("database migrated to schema version {n}");
+    }
+    Ok(())
+}
