@@ -18,7 +18,7 @@ use crate::walk::{walk, WalkItem, WalkOptions};
 
 /// Whether a file (path, size, modification time in ns) is unchanged since
 /// the store last saw it.
-pub type UnchangedCheck = dyn Fn(&std::path::Path, u64, i64) -> bool + Sync;
+pub type UnchangedCheck<'a> = dyn Fn(&std::path::Path, u64, i64) -> bool + Sync + 'a;
 
 /// What one scan needs.
 pub struct ScanJob<'a> {
@@ -36,7 +36,7 @@ pub struct ScanJob<'a> {
     pub internal_domains: &'a [String],
     /// With a store and `--incremental`: whether a file (path, size, mtime)
     /// is unchanged since last stored, so it need not be opened.
-    pub unchanged: Option<&'a UnchangedCheck>,
+    pub unchanged: Option<&'a UnchangedCheck<'a>>,
 }
 
 /// What a scan reports back besides the outcomes.
