@@ -28,13 +28,15 @@ pub struct Cli {
 pub enum Command {
     /// Scan files and directories for personal information.
     Scan(ScanArgs),
-    /// Check detector definitions (and run their examples).
-    Validate(DetectorArgs),
+    /// Check detector definitions (and run their examples), and a configuration.
+    Validate(ValidateArgs),
     /// List the detectors in use.
     Detectors(DetectorArgs),
     /// Show the text mamori reads from a file, unit by unit with locations
     /// (identifiers masked unless --reveal).
     Extract(ExtractArgs),
+    /// Run the service: keep the findings store current for the configured roots.
+    Run(RunArgs),
     /// Show what the findings store knows.
     Status(StatusArgs),
     /// Measure detection throughput on generated Japanese text.
@@ -92,6 +94,15 @@ pub struct DetectorArgs {
     /// bundled detector replaces it. Also MAMORI_DETECTORS.
     #[arg(long, value_name = "DIR", env = "MAMORI_DETECTORS")]
     pub detectors: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ValidateArgs {
+    #[command(flatten)]
+    pub detector_args: DetectorArgs,
+    /// Also check this service configuration (and its detectors directory).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -182,8 +193,18 @@ pub struct ScanArgs {
 #[derive(Debug, clap::Args)]
 pub struct StatusArgs {
     /// The findings database.
+    #[arg(long, value_name = "FILE", required_unless_present = "config")]
+    pub db: Option<PathBuf>,
+    /// Or the service configuration (its database).
     #[arg(long, value_name = "FILE")]
-    pub db: PathBuf,
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The service configuration (see service/mamori.toml.example).
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
 }
 
 /// The extraction worker (internal: started by `scan` itself).

@@ -150,6 +150,7 @@ impl WireOutcome {
             modified_ns: self.modified_ns,
             content_hash: self.content_hash,
             unchanged: false,
+            detector_set: None,
             messages: self
                 .messages
                 .into_iter()

@@ -7,6 +7,8 @@
 
 pub mod bench;
 pub mod cli;
+pub mod config;
+pub mod daemon;
 pub mod detect;
 pub mod extract;
 pub mod finding;

@@ -12,7 +12,7 @@ use clap::Parser;
 
 use mamori::cli::{
     BenchArgs, Cli, Command, DetectorArgs, ExtractArgs, ExtractFormat, MinConfidence, OutputFormat,
-    ScanArgs, StatusArgs,
+    RunArgs, ScanArgs, StatusArgs, ValidateArgs,
 };
 use mamori::detect::Engine;
 use mamori::extract::{Dispatcher, Limits};
@@ -29,6 +29,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => validate(args),
         Command::Detectors(args) => list_detectors(args),
         Command::Extract(args) => extract(args),
+        Command::Run(args) => run_service(args),
         Command::Status(args) => status(args),
         Command::Bench(args) => bench(args),
         Command::Worker(args) => mamori::isolate::worker_main(
@@ -255,8 +256,20 @@ fn scan(args: ScanArgs) -> Result<ExitCode> {
     })
 }
 
-fn validate(args: DetectorArgs) -> Result<ExitCode> {
-    let engine = load_engine(&args, Fingerprinter::new(random_key()))?;
+fn validate(args: ValidateArgs) -> Result<ExitCode> {
+    let mut detectors = args.detector_args;
+    if let Some(path) = &args.config {
+        let cfg = mamori::config::Config::load(path)?;
+        println!(
+            "ok      configuration {} ({} roots)",
+            path.display(),
+            cfg.roots.len()
+        );
+        if detectors.detectors.is_none() {
+            detectors.detectors = cfg.scan.detectors_dir.clone();
+        }
+    }
+    let engine = load_engine(&detectors, Fingerprinter::new(random_key()))?;
     let mut failures = 0;
     let mut out = io::stdout().lock();
     for det in engine.detectors() {
@@ -332,14 +345,30 @@ fn extract(args: ExtractArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn status(args: StatusArgs) -> Result<ExitCode> {
-    if !args.db.exists() {
-        anyhow::bail!("{}: no such database", args.db.display());
+fn run_service(args: RunArgs) -> Result<ExitCode> {
+    let control = mamori::daemon::Control::default();
+    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register(sig, control.shutdown.clone())?;
     }
-    let conn = mamori::store::Store::open_read_only(&args.db)?;
+    signal_hook::flag::register(signal_hook::consts::SIGHUP, control.reload.clone())?;
+    mamori::daemon::run(&args.config, control)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn status(args: StatusArgs) -> Result<ExitCode> {
+    let db = match (&args.db, &args.config) {
+        (Some(db), _) => db.clone(),
+        (None, Some(c)) => mamori::config::Config::load(c)?.store.database,
+        (None, None) => anyhow::bail!("--db or --config is needed"),
+    };
+    let args = (db,);
+    if !args.0.exists() {
+        anyhow::bail!("{}: no such database", args.0.display());
+    }
+    let conn = mamori::store::Store::open_read_only(&args.0)?;
     let s = mamori::store::Store::status(&conn)?;
     let mut out = io::stdout().lock();
-    writeln!(out, "database: {}", args.db.display())?;
+    writeln!(out, "database: {}", args.0.display())?;
     writeln!(
         out,
         "files tracked: {} ({} deleted, history kept)",

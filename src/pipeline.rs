@@ -51,6 +51,8 @@ pub struct FileOutcome {
     pub content_hash: Option<[u8; 32]>,
     /// Not read: unchanged since the store last saw it (size, mtime, detectors).
     pub unchanged: bool,
+    /// The detector set that produced the outcome (set by the service).
+    pub detector_set: Option<String>,
 }
 
 impl FileOutcome {
@@ -148,6 +150,7 @@ impl UnitSink for DetectingSink<'_> {
             modified_ns: 0,
             content_hash: None,
             unchanged: false,
+            detector_set: None,
         });
     }
 

@@ -60,6 +60,11 @@ impl WalkOptions {
         set.is_match(rel) || rel.file_name().is_some_and(|n| set.is_match(Path::new(n)))
     }
 
+    /// Whether `rel` (a path relative to its root) is excluded.
+    pub fn excludes(&self, rel: &Path) -> bool {
+        self.excluded(rel)
+    }
+
     fn excluded(&self, rel: &Path) -> bool {
         self.exclude.as_ref().is_some_and(|s| Self::matches(s, rel))
     }

@@ -4,6 +4,7 @@ mod util;
 
 mod cli;
 mod contract;
+mod daemon;
 mod detectors;
 mod documents;
 mod encodings;

@@ -417,6 +417,66 @@ impl Store {
         Ok(deleted)
     }
 
+    /// Marks one file deleted now (a file-system event said so): its open
+    /// findings are resolved, its history kept.
+    pub fn mark_deleted(&mut self, run: i64, path: &Path) -> Result<bool, StoreError> {
+        let tx = self.conn.transaction()?;
+        let t = now();
+        let id: Option<i64> = tx
+            .query_row(
+                "SELECT id FROM files WHERE path = ?1 AND deleted_at IS NULL",
+                params![path.to_string_lossy()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(id) = id else { return Ok(false) };
+        tx.execute(
+            "UPDATE files SET deleted_at = ?1 WHERE id = ?2",
+            params![t, id],
+        )?;
+        tx.execute(
+            "UPDATE findings SET resolved_at = ?1, resolve_reason = 'file deleted' WHERE file_id = ?2 AND resolved_at IS NULL",
+            params![t, id],
+        )?;
+        tx.execute(
+            "INSERT INTO events(at, run_id, kind, file_id, detail) VALUES (?1, ?2, 'file_deleted', ?3, ?4)",
+            params![t, run, id, path.to_string_lossy()],
+        )?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    /// Runs left `running` by a process that died are marked `interrupted`.
+    pub fn close_interrupted_runs(&self) -> Result<usize, StoreError> {
+        let n = self.conn.execute(
+            "UPDATE scan_runs SET status = 'interrupted', finished_at = ?1 WHERE status = 'running'",
+            params![now()],
+        )?;
+        if n > 0 {
+            self.event(
+                None,
+                "runs_interrupted",
+                None,
+                &format!("{n} run(s) did not finish (crash or kill); their files are rescanned"),
+            )?;
+        }
+        Ok(n)
+    }
+
+    /// Marks a run as ended without a deletion sweep (service event runs, shutdowns).
+    pub fn end_run(&self, run: i64, status: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE scan_runs SET status = ?1, finished_at = ?2 WHERE id = ?3",
+            params![status, now(), run],
+        )?;
+        Ok(())
+    }
+
+    /// Records a service event (started, reloaded, stopped …).
+    pub fn log(&self, kind: &str, detail: &str) -> Result<(), StoreError> {
+        self.event(None, kind, None, detail)
+    }
+
     /// What the store knows (for `mamori status`).
     pub fn status(conn: &Connection) -> Result<Status, StoreError> {
         let mut s = Status {
