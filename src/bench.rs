@@ -421,3 +421,187 @@ pub fn corpus(
     }
     Ok(out)
 }
+
+/// Figures of `mamori bench --service N`.
+#[derive(Debug, Default)]
+pub struct ServiceBench {
+    pub files: usize,
+    pub first_scan: f64,
+    pub no_change_rescan: f64,
+    /// Seconds from a file written into a watched folder to its findings stored.
+    pub latencies: Vec<f64>,
+    /// Peak RSS of this process and of its largest worker, in KB.
+    pub rss_self_kb: i64,
+    pub rss_worker_kb: i64,
+}
+
+fn maxrss_kb(who: i32) -> i64 {
+    // SAFETY: getrusage with a valid out-pointer.
+    unsafe {
+        let mut u: libc::rusage = std::mem::zeroed();
+        libc::getrusage(who, &mut u);
+        u.ru_maxrss
+    }
+}
+
+/// Measures the store and the service on `n` generated files.
+pub fn service(
+    engine: &Engine,
+    n: usize,
+    latency_files: usize,
+    exe: &std::path::Path,
+    key: [u8; 32],
+) -> anyhow::Result<ServiceBench> {
+    use std::time::Duration;
+    let dir = tempfile_dir()?;
+    let share = dir.join("share");
+    std::fs::create_dir_all(&share)?;
+    for i in 0..n {
+        let sub = share.join(format!("{:03}", i % 500));
+        if i < 500 {
+            std::fs::create_dir_all(&sub)?;
+        }
+        let text = if i % 10 == 0 {
+            format!(
+                "請求者氏名 山田 太郎\n個人番号 {}\n",
+                my_number_from(i as u64 + 1)
+            )
+        } else {
+            format!("会議録 第{i}号\n{}\n", PROSE[i % PROSE.len()])
+        };
+        std::fs::write(sub.join(format!("doc{i:06}.txt")), text)?;
+    }
+    let db = dir.join("state/mamori.db");
+    let roots = vec![share.clone()];
+    let limits = crate::extract::Limits::default();
+    let dispatcher = crate::extract::Dispatcher::default();
+    let walk = crate::walk::WalkOptions::new(&[], &[], true)?;
+    let pool = crate::isolate::WorkerPool::new(crate::isolate::WorkerConfig {
+        exe: exe.to_path_buf(),
+        detectors: None,
+        limits: limits.clone(),
+        memory_bytes: 2 << 30,
+        key,
+        internal_domains: Vec::new(),
+    });
+    let mut out = ServiceBench {
+        files: n,
+        ..ServiceBench::default()
+    };
+    for pass in 0..2 {
+        let store = crate::store::Store::open(&db)?;
+        let mut sink =
+            crate::store::StoreSink::new(store, &roots, engine.set_version(), Box::new(NullSink))?;
+        let reader = std::sync::Mutex::new(crate::store::Store::open_read_only(&db)?);
+        let set = engine.set_version().to_string();
+        let unchanged = |p: &std::path::Path, size: u64, mtime: i64| {
+            reader
+                .lock()
+                .expect("lock")
+                .query_row(
+                    "SELECT 1 FROM files WHERE path = ?1 AND size = ?2 AND mtime_ns = ?3 AND detector_set = ?4 AND deleted_at IS NULL",
+                    rusqlite::params![p.to_string_lossy(), size as i64, mtime, set],
+                    |_| Ok(()),
+                )
+                .is_ok()
+        };
+        let job = crate::scan::ScanJob {
+            roots: &roots,
+            walk: &walk,
+            engine,
+            dispatcher: &dispatcher,
+            limits: &limits,
+            min_confidence: crate::finding::Confidence::Low,
+            threads: 0,
+            workers: Some(&pool),
+            internal_domains: &[],
+            unchanged: if pass == 1 { Some(&unchanged) } else { None },
+        };
+        let t = Instant::now();
+        crate::scan::run(&job, &mut sink, &|_| {})?;
+        let secs = t.elapsed().as_secs_f64();
+        if pass == 0 {
+            out.first_scan = secs;
+        } else {
+            out.no_change_rescan = secs;
+        }
+    }
+    drop(pool);
+    out.rss_self_kb = maxrss_kb(libc::RUSAGE_SELF);
+    out.rss_worker_kb = maxrss_kb(libc::RUSAGE_CHILDREN);
+
+    // Latency: the real service on a small watched folder.
+    let live = dir.join("live");
+    std::fs::create_dir_all(&live)?;
+    let cfg = dir.join("mamori.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[store]\ndatabase = \"{}\"\n[[root]]\npath = \"{}\"\nlabel = \"bench\"\n",
+            dir.join("live-state/mamori.db").display(),
+            live.display()
+        ),
+    )?;
+    let live_db = dir.join("live-state/mamori.db");
+    let mut child = std::process::Command::new(exe)
+        .args(["run", "--config"])
+        .arg(&cfg)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    let ready = Instant::now();
+    loop {
+        let n: i64 = crate::store::Store::open_read_only(&live_db)
+            .ok()
+            .and_then(|c| {
+                c.query_row(
+                    "SELECT count(*) FROM scan_runs WHERE status = 'finished'",
+                    [],
+                    |r| r.get(0),
+                )
+                .ok()
+            })
+            .unwrap_or(0);
+        if n > 0 || ready.elapsed() > Duration::from_secs(60) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let conn = crate::store::Store::open_read_only(&live_db)?;
+    for i in 0..latency_files {
+        let p = live.join(format!("dropped{i:03}.txt"));
+        let t = Instant::now();
+        std::fs::write(
+            &p,
+            format!("個人番号 {}\n", my_number_from(7000 + i as u64)),
+        )?;
+        loop {
+            let stored: i64 = conn
+                .query_row(
+                    "SELECT count(*) FROM findings f JOIN files x ON x.id = f.file_id WHERE x.path = ?1",
+                    [p.to_string_lossy()],
+                    |r| r.get(0),
+                )
+                .unwrap_or(0);
+            if stored > 0 || t.elapsed() > Duration::from_secs(30) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        out.latencies.push(t.elapsed().as_secs_f64());
+    }
+    // SAFETY: SIGTERM to our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    out.latencies.sort_by(f64::total_cmp);
+    Ok(out)
+}
+
+fn tempfile_dir() -> std::io::Result<std::path::PathBuf> {
+    let mut b = [0u8; 8];
+    getrandom::getrandom(&mut b).map_err(|e| std::io::Error::other(e.to_string()))?;
+    let d = std::env::temp_dir().join(format!("mamori-bench-{}", hex::encode(b)));
+    std::fs::create_dir_all(&d)?;
+    Ok(d)
+}

@@ -39,6 +39,8 @@ pub enum Command {
     Run(RunArgs),
     /// Show what the findings store knows.
     Status(StatusArgs),
+    /// Windows only: install, uninstall or run (from the service manager) the service.
+    Service(ServiceArgs),
     /// Measure detection throughput on generated Japanese text.
     Bench(BenchArgs),
     /// Internal: an extraction worker process.
@@ -201,6 +203,22 @@ pub struct StatusArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct ServiceArgs {
+    #[arg(value_enum)]
+    pub action: ServiceAction,
+    /// The service configuration (install, run).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ServiceAction {
+    Install,
+    Uninstall,
+    Run,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct RunArgs {
     /// The service configuration (see service/mamori.toml.example).
     #[arg(long, value_name = "FILE")]
@@ -238,6 +256,11 @@ pub struct BenchArgs {
     /// and unzip -p on the same files.
     #[arg(long, value_name = "DIR")]
     pub corpus: Option<PathBuf>,
+    /// Instead: create N small files, time the first scan into a store and a
+    /// no-change rescan, and the service's latency from a file dropped into
+    /// a watched folder to its findings stored.
+    #[arg(long, value_name = "N")]
+    pub service: Option<usize>,
     #[command(flatten)]
     pub detector_args: DetectorArgs,
 }

@@ -19,6 +19,8 @@ pub mod outbound;
 pub mod output;
 pub mod pipeline;
 pub mod scan;
+#[cfg(windows)]
+pub mod service_windows;
 pub mod store;
 pub mod text;
 pub mod view;
