@@ -191,3 +191,69 @@ fn files_dropped_into_a_watched_folder_are_stored_and_deletions_recorded() {
         "SIGTERM is a clean stop"
     );
 }
+
+#[test]
+fn sighup_reloads_valid_detectors_and_keeps_running_on_invalid_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    share(dir.path(), 1);
+    let detectors = dir.path().join("detectors");
+    std::fs::create_dir(&detectors).unwrap();
+    let cfg = config(dir.path(), 3600);
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(
+        &cfg,
+        text.replace(
+            "[service]",
+            &format!("detectors_dir = \"{}\"\n[service]", detectors.display()),
+        ),
+    )
+    .unwrap();
+    let db = dir.path().join("state/mamori.db");
+    let child = start(&cfg);
+    let pid = child.id() as i32;
+    wait_until("the first walk", Duration::from_secs(120), || {
+        query(
+            &db,
+            "SELECT count(*) FROM scan_runs WHERE status = 'finished'",
+        ) >= 1
+    });
+    // An invalid detector file: the reload is refused, the service goes on.
+    std::fs::write(
+        detectors.join("broken.toml"),
+        "id = 'x'\nkind = 'shoe_size'\n",
+    )
+    .unwrap();
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(pid, libc::SIGHUP) };
+    std::thread::sleep(Duration::from_millis(500));
+    std::fs::write(dir.path().join("share/a.txt"), "個人番号 258231856428\n").unwrap();
+    wait_until(
+        "a scan with the running detectors",
+        Duration::from_secs(60),
+        || {
+            query(&db, "SELECT count(*) FROM findings f JOIN files x ON x.id = f.file_id WHERE x.path LIKE '%/a.txt'") >= 1
+        },
+    );
+    // A valid one (the city's 宛名番号): reloaded, used for new files.
+    std::fs::remove_file(detectors.join("broken.toml")).unwrap();
+    std::fs::copy(
+        root().join("tests/fixtures/detectors/atena_number.toml"),
+        detectors.join("atena_number.toml"),
+    )
+    .unwrap();
+    // SAFETY: as above.
+    unsafe { libc::kill(pid, libc::SIGHUP) };
+    std::thread::sleep(Duration::from_millis(500));
+    std::fs::write(dir.path().join("share/b.txt"), "宛名番号 0099887766\n").unwrap();
+    wait_until(
+        "a finding of the reloaded detector",
+        Duration::from_secs(60),
+        || {
+            query(
+                &db,
+                "SELECT count(*) FROM findings WHERE detector_id = 'atena_number'",
+            ) >= 1
+        },
+    );
+    stop(child);
+}
