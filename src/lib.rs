@@ -2,8 +2,9 @@
 //! stores of Japanese local governments.
 //!
 //! Data flows one way: walk → extract (format → text units with locations)
-//! → normalise → detect → output. Each stage is a module with a small,
-//! named interface; `mamori scan` and (later) the daemon share them.
+//! → normalise → detect → output or store. Each stage is a module with a
+//! small, named interface; `mamori scan` and the service (`mamori run`)
+//! share them.
 
 pub mod bench;
 pub mod cli;
