@@ -50,6 +50,8 @@ struct Scanner {
 enum ToWriter {
     Outcome(FileOutcome, i64),
     Touch(PathBuf, i64),
+    /// The service's state for `mamori status` (jobs waiting).
+    Queue(usize),
     Deleted(PathBuf, i64),
     BeginRun(Vec<PathBuf>, String, Sender<i64>),
     FinishRun(i64, Vec<PathBuf>, u64),
@@ -60,6 +62,8 @@ struct Job {
     size: u64,
     run: i64,
     reconcile: bool,
+    /// The stored content hash (the walk's second check).
+    known_hash: Option<[u8; 32]>,
 }
 
 fn build_scanner(cfg: &Config, key: [u8; 32], exe: &Path) -> anyhow::Result<Scanner> {
@@ -122,14 +126,24 @@ pub fn run(config_path: &Path, control: Control) -> anyhow::Result<()> {
 
     std::thread::scope(|s| -> anyhow::Result<()> {
         // Writer: the only writing connection.
+        let roots_for_writer = roots.clone();
         let writer = s.spawn(move || -> anyhow::Result<()> {
             let mut store = store;
             for msg in writer_rx {
                 match msg {
                     ToWriter::Outcome(o, run) => {
                         let set = scanner_set(&o);
-                        store.record(run, None, &o, &set)?;
+                        let root = roots_for_writer
+                            .iter()
+                            .find(|r| o.path.starts_with(r))
+                            .cloned();
+                        if o.unchanged {
+                            store.touch_changed_mtime(run, &o)?;
+                        } else {
+                            store.record(run, root.as_deref(), &o, &set)?;
+                        }
                     }
+                    ToWriter::Queue(n) => store.set_meta("queue_length", &n.to_string())?,
                     ToWriter::Touch(p, run) => store.touch(run, &p)?,
                     ToWriter::Deleted(p, run) => {
                         store.mark_deleted(run, &p)?;
@@ -178,9 +192,12 @@ pub fn run(config_path: &Path, control: Control) -> anyhow::Result<()> {
                 };
                 let sc = scanner.read().expect("lock").clone();
                 let run = job.run;
-                let outcome = sc.pool.scan_streaming(&job.path, job.size, &mut |part| {
-                    let _ = to_writer.send(ToWriter::Outcome(part.with_set(&sc.set_version), run));
-                });
+                let outcome =
+                    sc.pool
+                        .scan_streaming(&job.path, job.size, job.known_hash, &mut |part| {
+                            let _ = to_writer
+                                .send(ToWriter::Outcome(part.with_set(&sc.set_version), run));
+                        });
                 queued.lock().expect("lock").remove(&job.path);
                 let _ = to_writer.send(ToWriter::Outcome(outcome.with_set(&sc.set_version), run));
                 if job.reconcile {
@@ -213,16 +230,39 @@ pub fn run(config_path: &Path, control: Control) -> anyhow::Result<()> {
                         if stop.load(Ordering::Relaxed) {
                             break;
                         }
-                        let WalkItem::File { path, size, mtime_ns } = item else { continue };
+                        let WalkItem::File {
+                            path,
+                            size,
+                            mtime_ns,
+                        } = item
+                        else {
+                            continue;
+                        };
                         files += 1;
-                        let unchanged = {
+                        // First check: size, mtime and detector set as stored.
+                        // Second (in the worker): the content hash.
+                        let (unchanged, known_hash) = {
                             let conn = reader.lock().expect("lock");
-                            conn.query_row(
-                                "SELECT 1 FROM files WHERE path = ?1 AND size = ?2 AND mtime_ns = ?3 AND detector_set = ?4 AND deleted_at IS NULL",
-                                rusqlite::params![path.to_string_lossy(), size as i64, mtime_ns, set],
-                                |_| Ok(()),
-                            )
-                            .is_ok()
+                            let row: Option<(bool, Option<Vec<u8>>)> = conn
+                                .query_row(
+                                    "SELECT size = ?2 AND mtime_ns = ?3, content_hash FROM files
+                                     WHERE path = ?1 AND detector_set = ?4 AND deleted_at IS NULL",
+                                    rusqlite::params![
+                                        path.to_string_lossy(),
+                                        size as i64,
+                                        mtime_ns,
+                                        set
+                                    ],
+                                    |r| Ok((r.get(0)?, r.get(1)?)),
+                                )
+                                .ok();
+                            match row {
+                                Some((same, hash)) => (
+                                    same,
+                                    hash.and_then(|h| <[u8; 32]>::try_from(h.as_slice()).ok()),
+                                ),
+                                None => (false, None),
+                            }
                         };
                         if unchanged {
                             to_writer.send(ToWriter::Touch(path, run))?;
@@ -230,11 +270,19 @@ pub fn run(config_path: &Path, control: Control) -> anyhow::Result<()> {
                             pending.fetch_add(1, Ordering::SeqCst);
                             // A full queue holds the walk back (bounded memory);
                             // a shutdown lets it go.
-                            let mut job = Job { path, size, run, reconcile: true };
+                            let mut job = Job {
+                                path,
+                                size,
+                                run,
+                                reconcile: true,
+                                known_hash,
+                            };
                             loop {
                                 match lo_tx.try_send(job) {
                                     Ok(()) => break,
-                                    Err(std::sync::mpsc::TrySendError::Full(j)) if !stop.load(Ordering::Relaxed) => {
+                                    Err(std::sync::mpsc::TrySendError::Full(j))
+                                        if !stop.load(Ordering::Relaxed) =>
+                                    {
                                         job = j;
                                         std::thread::sleep(Duration::from_millis(10));
                                     }
@@ -301,8 +349,18 @@ pub fn run(config_path: &Path, control: Control) -> anyhow::Result<()> {
             })
         };
 
-        // Signals: shutdown and reload.
+        // Signals: shutdown and reload; the queue length for `mamori status`.
+        let mut last_queue = None;
+        let mut tick = 0u32;
         while !stop.load(Ordering::Relaxed) {
+            tick += 1;
+            if tick % 20 == 0 {
+                let n = queued.lock().expect("lock").len();
+                if last_queue != Some(n) {
+                    let _ = to_writer.send(ToWriter::Queue(n));
+                    last_queue = Some(n);
+                }
+            }
             if control.reload.swap(false, Ordering::SeqCst) {
                 match Config::load(config_path)
                     .map_err(anyhow::Error::from)
@@ -409,6 +467,7 @@ fn watch_loop(
                                 size: cur.0,
                                 run,
                                 reconcile: false,
+                                known_hash: None,
                             })
                             .is_err()
                         {

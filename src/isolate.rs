@@ -49,6 +49,8 @@ pub struct WorkerConfig {
 struct Job {
     path: PathBuf,
     size: u64,
+    /// The stored content hash: equal means unchanged, nothing to extract.
+    known_hash: Option<[u8; 32]>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -87,6 +89,7 @@ pub struct WireOutcome {
     earlier_findings: bool,
     modified_ns: i64,
     content_hash: Option<[u8; 32]>,
+    unchanged: bool,
 }
 
 fn leak_str(s: Option<String>) -> Option<&'static str> {
@@ -104,6 +107,7 @@ impl WireOutcome {
             earlier_findings: o.earlier_findings,
             modified_ns: o.modified_ns,
             content_hash: o.content_hash,
+            unchanged: o.unchanged,
             messages: o
                 .messages
                 .iter()
@@ -149,7 +153,7 @@ impl WireOutcome {
             earlier_findings: self.earlier_findings,
             modified_ns: self.modified_ns,
             content_hash: self.content_hash,
-            unchanged: false,
+            unchanged: self.unchanged,
             detector_set: None,
             messages: self
                 .messages
@@ -285,7 +289,7 @@ impl WorkerPool {
     /// Scans one file in a worker. Never fails: problems become outcomes.
     pub fn scan(&self, path: &Path, size: u64) -> FileOutcome {
         let mut parts = Vec::new();
-        let mut last = self.scan_streaming(path, size, &mut |p| parts.push(p));
+        let mut last = self.scan_streaming(path, size, None, &mut |p| parts.push(p));
         for p in parts {
             last.merge(p);
         }
@@ -300,6 +304,7 @@ impl WorkerPool {
         &self,
         path: &Path,
         size: u64,
+        known_hash: Option<[u8; 32]>,
         on_part: &mut dyn FnMut(FileOutcome),
     ) -> FileOutcome {
         let worker = self.idle.lock().expect("pool lock").pop();
@@ -320,6 +325,7 @@ impl WorkerPool {
         let job = serde_json::to_string(&Job {
             path: path.to_path_buf(),
             size,
+            known_hash,
         })
         .expect("job serialises");
         if writeln!(worker.stdin, "{job}")
@@ -457,6 +463,7 @@ pub fn worker_main(
             &dispatcher,
             &limits,
             internal,
+            job.known_hash.as_ref(),
             &mut |part| {
                 if failed.is_none() {
                     failed = send(&part).err();

@@ -450,6 +450,9 @@ fn status(args: StatusArgs) -> Result<ExitCode> {
         )?,
         None => writeln!(out, "last scan run: none")?,
     }
+    if let Some(q) = &s.queue_length {
+        writeln!(out, "service queue: {q} file(s) waiting (as last reported)")?;
+    }
     writeln!(out, "open findings by kind:")?;
     for (k, n) in &s.open_by_kind {
         let label = k

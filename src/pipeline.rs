@@ -187,10 +187,16 @@ pub fn scan_file_with(
     internal: &[String],
 ) -> FileOutcome {
     let mut parts = Vec::new();
-    let mut last =
-        scan_file_streaming(path, size, engine, dispatcher, limits, internal, &mut |p| {
-            parts.push(p)
-        });
+    let mut last = scan_file_streaming(
+        path,
+        size,
+        engine,
+        dispatcher,
+        limits,
+        internal,
+        None,
+        &mut |p| parts.push(p),
+    );
     for p in parts {
         last.merge(p);
     }
@@ -199,7 +205,10 @@ pub fn scan_file_with(
 
 /// [`scan_file_with`] for large containers (an mbox): each complete part
 /// (message) goes to `emit` at once, and the returned outcome holds only
-/// what is left, so that memory stays bounded by one message.
+/// what is left, so that memory stays bounded by one message. When the
+/// file's SHA-256 equals `known_hash` (its size or mtime changed, its
+/// content did not), nothing is extracted: the outcome is `unchanged`.
+#[allow(clippy::too_many_arguments)]
 pub fn scan_file_streaming(
     path: &Path,
     size: u64,
@@ -207,6 +216,7 @@ pub fn scan_file_streaming(
     dispatcher: &Dispatcher,
     limits: &Limits,
     internal: &[String],
+    known_hash: Option<&[u8; 32]>,
     emit: &mut dyn FnMut(FileOutcome),
 ) -> FileOutcome {
     if let Some(o) = scan_mbox_file(path, size, engine, dispatcher, limits, internal, emit) {
@@ -231,6 +241,10 @@ pub fn scan_file_streaming(
     outcome.modified_ns = modified_ns(path);
     outcome.content_hash =
         Some(sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(&data)).into());
+    if known_hash.is_some() && outcome.content_hash.as_ref() == known_hash {
+        outcome.unchanged = true;
+        return outcome;
+    }
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

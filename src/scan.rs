@@ -108,7 +108,7 @@ pub fn run(
                         ..FileOutcome::default()
                     },
                     WalkItem::File { path, size, .. } => match job.workers {
-                        Some(pool) => pool.scan_streaming(&path, size, &mut |part| {
+                        Some(pool) => pool.scan_streaming(&path, size, None, &mut |part| {
                             let _ = tx.send(part);
                         }),
                         None => scan_file_streaming(
@@ -118,6 +118,7 @@ pub fn run(
                             job.dispatcher,
                             job.limits,
                             job.internal_domains,
+                            None,
                             &mut |part| {
                                 let _ = tx.send(part);
                             },

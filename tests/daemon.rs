@@ -257,3 +257,45 @@ fn sighup_reloads_valid_detectors_and_keeps_running_on_invalid_ones() {
     );
     stop(child);
 }
+
+#[test]
+fn a_touched_file_with_the_same_content_is_not_extracted_again() {
+    let dir = tempfile::tempdir().unwrap();
+    share(dir.path(), 2);
+    let cfg = config(dir.path(), 1);
+    // Poll-only root: only the reconcile walk (every second) sees the touch.
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(&cfg, format!("{text}watch = \"poll\"\n")).unwrap();
+    let db = dir.path().join("state/mamori.db");
+    let child = start(&cfg);
+    wait_until("the first walk", Duration::from_secs(120), || {
+        query(
+            &db,
+            "SELECT count(*) FROM scan_runs WHERE status = 'finished'",
+        ) >= 1
+    });
+    let file = dir.path().join("share/請求書_0000.txt");
+    let later = std::time::SystemTime::now() + Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_modified(later)
+        .unwrap();
+    wait_until(
+        "the content_unchanged event",
+        Duration::from_secs(60),
+        || {
+            query(&db, "SELECT count(*) FROM events WHERE kind = 'content_unchanged' AND detail LIKE '%請求書_0000.txt'") >= 1
+        },
+    );
+    stop(child);
+    assert_eq!(
+        query(
+            &db,
+            "SELECT count(*) FROM findings WHERE resolved_at IS NOT NULL"
+        ),
+        0,
+        "its findings stay open"
+    );
+}

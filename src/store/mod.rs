@@ -86,6 +86,8 @@ pub struct Status {
     pub open_by_kind: BTreeMap<String, i64>,
     pub resolved: i64,
     pub last_run: Option<(i64, String, Option<String>, String)>,
+    /// Jobs waiting in the service, as it last reported.
+    pub queue_length: Option<String>,
     pub recent_events: Vec<(String, String, String)>,
 }
 
@@ -130,6 +132,31 @@ impl Store {
             params![now(), run, kind, file, detail],
         )?;
         Ok(())
+    }
+
+    /// Sets a service value shown by `mamori status` (queue length, …).
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+
+    /// A file whose size or mtime changed but whose content hash did not:
+    /// its new size and mtime are stored, its findings stay as they are.
+    pub fn touch_changed_mtime(&mut self, run: i64, o: &FileOutcome) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE files SET size = ?1, mtime_ns = ?2 WHERE path = ?3",
+            params![o.size as i64, o.modified_ns, o.path.to_string_lossy()],
+        )?;
+        self.event(
+            Some(run),
+            "content_unchanged",
+            None,
+            &o.path.to_string_lossy(),
+        )?;
+        self.touch(run, &o.path)
     }
 
     /// Records the fingerprint key's check value, or refuses a different key.
@@ -509,6 +536,13 @@ impl Store {
             let (k, n) = row?;
             s.unreadable_by_reason.insert(k, n);
         }
+        s.queue_length = conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'queue_length'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
         s.last_run = conn
             .query_row(
                 "SELECT id, started_at, finished_at, status FROM scan_runs ORDER BY id DESC LIMIT 1",
