@@ -299,3 +299,44 @@ fn a_touched_file_with_the_same_content_is_not_extracted_again() {
         "its findings stay open"
     );
 }
+
+#[test]
+fn a_file_renamed_in_a_watched_folder_keeps_its_history() {
+    let dir = tempfile::tempdir().unwrap();
+    share(dir.path(), 2);
+    let cfg = config(dir.path(), 3600);
+    let db = dir.path().join("state/mamori.db");
+    let child = start(&cfg);
+    wait_until("the first walk", Duration::from_secs(120), || {
+        query(
+            &db,
+            "SELECT count(*) FROM scan_runs WHERE status = 'finished'",
+        ) >= 1
+    });
+    let id = query(
+        &db,
+        "SELECT id FROM files WHERE path LIKE '%請求書_0000.txt'",
+    );
+    let open = query(
+        &db,
+        &format!("SELECT count(*) FROM findings WHERE file_id = {id} AND resolved_at IS NULL"),
+    );
+    assert!(open > 0);
+    std::fs::create_dir(dir.path().join("share/保存")).unwrap();
+    std::fs::rename(
+        dir.path().join("share/請求書_0000.txt"),
+        dir.path().join("share/保存/請求書.txt"),
+    )
+    .unwrap();
+    wait_until("the move", Duration::from_secs(60), || {
+        query(&db, &format!("SELECT count(*) FROM files WHERE id = {id} AND path LIKE '%保存/請求書.txt' AND deleted_at IS NULL")) == 1
+    });
+    wait_until("its findings open again", Duration::from_secs(60), || {
+        query(
+            &db,
+            &format!("SELECT count(*) FROM findings WHERE file_id = {id} AND resolved_at IS NULL"),
+        ) == open
+    });
+    stop(child);
+    assert_eq!(query(&db, "SELECT count(*) FROM files WHERE path LIKE '%請求書.txt' OR path LIKE '%請求書_0000.txt'"), 1, "one row, moved");
+}

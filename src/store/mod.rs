@@ -258,15 +258,27 @@ impl Store {
             None => {
                 // A file moved with identical content: the stored file whose
                 // path no longer exists takes the new path and keeps its history.
+                // In the service, a rename's deletion event may have been
+                // recorded first: a row deleted with the same content also
+                // counts (its findings reopen below, as they are seen again).
                 let moved: Option<(i64, String)> = match &o.content_hash {
-                    Some(h) if !o.partial => tx
-                        .query_row(
-                            "SELECT id, path FROM files WHERE content_hash = ?1 AND deleted_at IS NULL ORDER BY id LIMIT 1",
-                            params![h.as_slice()],
-                            |r| Ok((r.get(0)?, r.get(1)?)),
-                        )
-                        .optional()?
-                        .filter(|(_, p): &(i64, String)| !Path::new(p).exists()),
+                    Some(h) if !o.partial => {
+                        let mut st = tx.prepare(
+                            "SELECT id, path FROM files WHERE content_hash = ?1
+                             ORDER BY deleted_at IS NOT NULL, deleted_at DESC, id",
+                        )?;
+                        let rows =
+                            st.query_map(params![h.as_slice()], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                        let mut found = None;
+                        for row in rows {
+                            let (id, p): (i64, String) = row?;
+                            if !Path::new(&p).exists() {
+                                found = Some((id, p));
+                                break;
+                            }
+                        }
+                        found
+                    }
                     _ => None,
                 };
                 match moved {
