@@ -475,6 +475,22 @@ fn watch_loop(
                         }
                     }
                 }
+                Ok(m) if m.is_dir() => {
+                    // A directory created (or moved in): files put into it before
+                    // its watch was added raise no event of their own (an inotify
+                    // race), so look inside.
+                    for e in walkdir::WalkDir::new(&p)
+                        .follow_links(false)
+                        .into_iter()
+                        .flatten()
+                    {
+                        if e.file_type().is_file() {
+                            pending
+                                .entry(e.into_path())
+                                .or_insert((now + debounce, None));
+                        }
+                    }
+                }
                 Ok(_) => {}
             }
         }
