@@ -495,15 +495,7 @@ pub fn service(
         let reader = std::sync::Mutex::new(crate::store::Store::open_read_only(&db)?);
         let set = engine.set_version().to_string();
         let unchanged = |p: &std::path::Path, size: u64, mtime: i64| {
-            reader
-                .lock()
-                .expect("lock")
-                .query_row(
-                    "SELECT 1 FROM files WHERE path = ?1 AND size = ?2 AND mtime_ns = ?3 AND detector_set = ?4 AND deleted_at IS NULL",
-                    rusqlite::params![p.to_string_lossy(), size as i64, mtime, set],
-                    |_| Ok(()),
-                )
-                .is_ok()
+            crate::store::stored_state(&reader.lock().expect("lock"), p, size, mtime, &set).0
         };
         let job = crate::scan::ScanJob {
             roots: &roots,

@@ -243,26 +243,7 @@ pub fn run(config_path: &Path, control: Control) -> anyhow::Result<()> {
                         // Second (in the worker): the content hash.
                         let (unchanged, known_hash) = {
                             let conn = reader.lock().expect("lock");
-                            let row: Option<(bool, Option<Vec<u8>>)> = conn
-                                .query_row(
-                                    "SELECT size = ?2 AND mtime_ns = ?3, content_hash FROM files
-                                     WHERE path = ?1 AND detector_set = ?4 AND deleted_at IS NULL",
-                                    rusqlite::params![
-                                        path.to_string_lossy(),
-                                        size as i64,
-                                        mtime_ns,
-                                        set
-                                    ],
-                                    |r| Ok((r.get(0)?, r.get(1)?)),
-                                )
-                                .ok();
-                            match row {
-                                Some((same, hash)) => (
-                                    same,
-                                    hash.and_then(|h| <[u8; 32]>::try_from(h.as_slice()).ok()),
-                                ),
-                                None => (false, None),
-                            }
+                            crate::store::stored_state(&conn, &path, size, mtime_ns, &set)
                         };
                         if unchanged {
                             to_writer.send(ToWriter::Touch(path, run))?;

@@ -194,12 +194,7 @@ fn scan(args: ScanArgs) -> Result<ExitCode> {
     let unchanged = |path: &std::path::Path, size: u64, mtime: i64| -> bool {
         reader.as_ref().is_some_and(|r| {
             let conn = r.lock().expect("reader lock");
-            conn.query_row(
-                "SELECT 1 FROM files WHERE path = ?1 AND size = ?2 AND mtime_ns = ?3 AND detector_set = ?4 AND deleted_at IS NULL",
-                rusqlite::params![path.to_string_lossy(), size as i64, mtime, set_version],
-                |_| Ok(()),
-            )
-            .is_ok()
+            mamori::store::stored_state(&conn, path, size, mtime, &set_version).0
         })
     };
     let bar = if !args.no_progress && io::stderr().is_terminal() {

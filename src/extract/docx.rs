@@ -12,7 +12,7 @@
 //! go back through the dispatcher.
 
 use super::xml::{self, Ev};
-use super::zip::{member_name, open, read_member, read_named};
+use super::zip::{extract_embedded, member_names, open, read_named};
 use super::{ExtractContext, ExtractError, Extractor, Format};
 use crate::text::{Location, SegmentsBuilder, TextUnit};
 
@@ -32,14 +32,7 @@ impl Extractor for Docx {
         cx: &mut ExtractContext<'_>,
     ) -> Result<(), ExtractError> {
         let mut archive = open(data)?;
-        let names: Vec<String> = (0..archive.len())
-            .filter_map(|i| {
-                archive
-                    .by_index_raw(i)
-                    .ok()
-                    .map(|f| member_name(f.name_raw()))
-            })
-            .collect();
+        let names = member_names(&mut archive);
         let mut state = BodyState::default();
         if let Some(bytes) = read_named(&mut archive, "word/document.xml", cx)? {
             read_body(&xml::part_text(&bytes), &mut state, cx)?;
@@ -96,15 +89,7 @@ impl Extractor for Docx {
             }
         }
         // Embedded documents (an Excel sheet in a Word file, …).
-        for (i, n) in names.iter().enumerate() {
-            if n.starts_with("word/embeddings/") {
-                cx.budget.charge_member()?;
-                match read_member(&mut archive, i, cx) {
-                    Ok(bytes) => cx.member(n, &bytes)?,
-                    Err(e) => cx.unreadable_member(n, Format::sniff(n, &[]), e),
-                }
-            }
-        }
+        extract_embedded(&mut archive, &names, "word/embeddings/", cx)?;
         Ok(())
     }
 }

@@ -5,7 +5,7 @@
 //! (`ppt/embeddings/`) go back through the dispatcher.
 
 use super::xml::{self, Ev};
-use super::zip::{member_name, open, read_member};
+use super::zip::{extract_embedded, member_names, open, read_member};
 use super::{ExtractContext, ExtractError, Extractor, Format};
 use crate::text::{Location, SegmentsBuilder};
 
@@ -33,14 +33,7 @@ impl Extractor for Pptx {
         cx: &mut ExtractContext<'_>,
     ) -> Result<(), ExtractError> {
         let mut archive = open(data)?;
-        let names: Vec<String> = (0..archive.len())
-            .filter_map(|i| {
-                archive
-                    .by_index_raw(i)
-                    .ok()
-                    .map(|f| member_name(f.name_raw()))
-            })
-            .collect();
+        let names = member_names(&mut archive);
         let mut parts: Vec<(u8, u32, usize)> = Vec::new();
         for (i, n) in names.iter().enumerate() {
             if let Some(k) = part_number(n, "ppt/slides/slide") {
@@ -62,15 +55,7 @@ impl Extractor for Pptx {
         if !text.is_empty() {
             cx.unit(text.build())?;
         }
-        for (i, n) in names.iter().enumerate() {
-            if n.starts_with("ppt/embeddings/") {
-                cx.budget.charge_member()?;
-                match read_member(&mut archive, i, cx) {
-                    Ok(bytes) => cx.member(n, &bytes)?,
-                    Err(e) => cx.unreadable_member(n, Format::sniff(n, &[]), e),
-                }
-            }
-        }
+        extract_embedded(&mut archive, &names, "ppt/embeddings/", cx)?;
         Ok(())
     }
 }

@@ -96,13 +96,8 @@ impl Extractor for Spreadsheet {
 fn comments(format: Format, data: &[u8], cx: &mut ExtractContext<'_>) -> Result<(), ExtractError> {
     use super::xml::{self, Ev};
     let mut archive = super::zip::open(data)?;
-    let names: Vec<String> = (0..archive.len())
-        .filter_map(|i| {
-            archive
-                .by_index_raw(i)
-                .ok()
-                .map(|f| super::zip::member_name(f.name_raw()))
-        })
+    let names: Vec<String> = super::zip::member_names(&mut archive)
+        .into_iter()
         .filter(|n| match format {
             Format::Xlsx => n.starts_with("xl/comments") && n.ends_with(".xml"),
             _ => n == "content.xml",

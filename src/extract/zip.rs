@@ -76,6 +76,38 @@ pub fn read_named(
     }
 }
 
+/// The names of all members, in archive order (CP932 names decoded).
+pub fn member_names(archive: &mut zip::ZipArchive<Cursor<&[u8]>>) -> Vec<String> {
+    (0..archive.len())
+        .filter_map(|i| {
+            archive
+                .by_index_raw(i)
+                .ok()
+                .map(|f| member_name(f.name_raw()))
+        })
+        .collect()
+}
+
+/// Reads every member under `prefix` (`word/embeddings/`, …) back through
+/// the dispatcher as a member of its own: documents embedded in documents.
+pub fn extract_embedded(
+    archive: &mut zip::ZipArchive<Cursor<&[u8]>>,
+    names: &[String],
+    prefix: &str,
+    cx: &mut ExtractContext<'_>,
+) -> Result<(), ExtractError> {
+    for (i, n) in names.iter().enumerate() {
+        if n.starts_with(prefix) {
+            cx.budget.charge_member()?;
+            match read_member(archive, i, cx) {
+                Ok(bytes) => cx.member(n, &bytes)?,
+                Err(e) => cx.unreadable_member(n, Format::sniff(n, &[]), e),
+            }
+        }
+    }
+    Ok(())
+}
+
 /// What a zip holds, judged by its member names: an OOXML or OpenDocument
 /// file without its usual extension is still read as what it is.
 pub fn content_format(archive: &zip::ZipArchive<Cursor<&[u8]>>) -> Format {

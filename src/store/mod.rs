@@ -197,26 +197,6 @@ impl Store {
         Ok(id)
     }
 
-    /// Whether `path` is stored with this size, modification time and
-    /// detector set, and not deleted: it need not be opened again.
-    pub fn unchanged(
-        &self,
-        path: &Path,
-        size: u64,
-        mtime_ns: i64,
-        detector_set: &str,
-    ) -> Result<bool, StoreError> {
-        let n: Option<i64> = self
-            .conn
-            .query_row(
-                "SELECT id FROM files WHERE path = ?1 AND size = ?2 AND mtime_ns = ?3 AND detector_set = ?4 AND deleted_at IS NULL",
-                params![path.to_string_lossy(), size as i64, mtime_ns, detector_set],
-                |r| r.get(0),
-            )
-            .optional()?;
-        Ok(n.is_some())
-    }
-
     /// Marks a file seen by `run` without rescanning it (unchanged): its open
     /// findings stay open.
     pub fn touch(&mut self, run: i64, path: &Path) -> Result<(), StoreError> {
@@ -429,18 +409,7 @@ impl Store {
                 if Path::new(&path).exists() {
                     continue; // excluded by this run's filters, not deleted
                 }
-                tx.execute(
-                    "UPDATE files SET deleted_at = ?1 WHERE id = ?2",
-                    params![t, id],
-                )?;
-                tx.execute(
-                    "UPDATE findings SET resolved_at = ?1, resolve_reason = 'file deleted' WHERE file_id = ?2 AND resolved_at IS NULL",
-                    params![t, id],
-                )?;
-                tx.execute(
-                    "INSERT INTO events(at, run_id, kind, file_id, detail) VALUES (?1, ?2, 'file_deleted', ?3, ?4)",
-                    params![t, run, id, path],
-                )?;
+                delete_file(&tx, run, id, &path, &t)?;
                 deleted += 1;
             }
         }
@@ -469,18 +438,7 @@ impl Store {
             )
             .optional()?;
         let Some(id) = id else { return Ok(false) };
-        tx.execute(
-            "UPDATE files SET deleted_at = ?1 WHERE id = ?2",
-            params![t, id],
-        )?;
-        tx.execute(
-            "UPDATE findings SET resolved_at = ?1, resolve_reason = 'file deleted' WHERE file_id = ?2 AND resolved_at IS NULL",
-            params![t, id],
-        )?;
-        tx.execute(
-            "INSERT INTO events(at, run_id, kind, file_id, detail) VALUES (?1, ?2, 'file_deleted', ?3, ?4)",
-            params![t, run, id, path.to_string_lossy()],
-        )?;
+        delete_file(&tx, run, id, &path.to_string_lossy(), &t)?;
         tx.commit()?;
         Ok(true)
     }
@@ -574,6 +532,57 @@ impl Store {
     /// The underlying connection (tests, reports).
     pub fn connection(&self) -> &Connection {
         &self.conn
+    }
+}
+
+/// Marks file `id` deleted at `t`: its open findings are resolved, its
+/// history kept, and the deletion logged.
+fn delete_file(
+    tx: &rusqlite::Transaction<'_>,
+    run: i64,
+    id: i64,
+    path: &str,
+    t: &str,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "UPDATE files SET deleted_at = ?1 WHERE id = ?2",
+        params![t, id],
+    )?;
+    tx.execute(
+        "UPDATE findings SET resolved_at = ?1, resolve_reason = 'file deleted' WHERE file_id = ?2 AND resolved_at IS NULL",
+        params![t, id],
+    )?;
+    tx.execute(
+        "INSERT INTO events(at, run_id, kind, file_id, detail) VALUES (?1, ?2, 'file_deleted', ?3, ?4)",
+        params![t, run, id, path],
+    )?;
+    Ok(())
+}
+
+/// The walk's first check, on any connection: whether `path` is stored
+/// with this size, mtime and detector set (and not deleted); with the
+/// stored content hash, for the second check when size or mtime differ.
+pub fn stored_state(
+    conn: &Connection,
+    path: &Path,
+    size: u64,
+    mtime_ns: i64,
+    detector_set: &str,
+) -> (bool, Option<[u8; 32]>) {
+    let row: Option<(bool, Option<Vec<u8>>)> = conn
+        .query_row(
+            "SELECT size = ?2 AND mtime_ns = ?3, content_hash FROM files
+             WHERE path = ?1 AND detector_set = ?4 AND deleted_at IS NULL",
+            params![path.to_string_lossy(), size as i64, mtime_ns, detector_set],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .ok();
+    match row {
+        Some((same, hash)) => (
+            same,
+            hash.and_then(|h| <[u8; 32]>::try_from(h.as_slice()).ok()),
+        ),
+        None => (false, None),
     }
 }
 
