@@ -34,6 +34,18 @@ fn start(cfg: &Path) -> Child {
         .unwrap()
 }
 
+/// Starts the service and waits for its first reconcile walk to finish.
+fn start_and_walk(cfg: &Path, db: &Path) -> Child {
+    let child = start(cfg);
+    wait_until("the first walk", Duration::from_secs(120), || {
+        query(
+            db,
+            "SELECT count(*) FROM scan_runs WHERE status = 'finished'",
+        ) >= 1
+    });
+    child
+}
+
 fn query(db: &Path, sql: &str) -> i64 {
     let Ok(conn) = Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
     else {
@@ -158,13 +170,7 @@ fn files_dropped_into_a_watched_folder_are_stored_and_deletions_recorded() {
     share(dir.path(), 2);
     let cfg = config(dir.path(), 3600);
     let db = dir.path().join("state/mamori.db");
-    let child = start(&cfg);
-    wait_until("the first walk", Duration::from_secs(120), || {
-        query(
-            &db,
-            "SELECT count(*) FROM scan_runs WHERE status = 'finished'",
-        ) >= 1
-    });
+    let child = start_and_walk(&cfg, &db);
     // A new file: found by its event, not by a walk (the next is an hour away).
     std::fs::copy(
         root().join("examples/住民名簿.csv"),
@@ -209,14 +215,8 @@ fn sighup_reloads_valid_detectors_and_keeps_running_on_invalid_ones() {
     )
     .unwrap();
     let db = dir.path().join("state/mamori.db");
-    let child = start(&cfg);
+    let child = start_and_walk(&cfg, &db);
     let pid = child.id() as i32;
-    wait_until("the first walk", Duration::from_secs(120), || {
-        query(
-            &db,
-            "SELECT count(*) FROM scan_runs WHERE status = 'finished'",
-        ) >= 1
-    });
     // An invalid detector file: the reload is refused, the service goes on.
     std::fs::write(
         detectors.join("broken.toml"),
@@ -267,13 +267,7 @@ fn a_touched_file_with_the_same_content_is_not_extracted_again() {
     let text = std::fs::read_to_string(&cfg).unwrap();
     std::fs::write(&cfg, format!("{text}watch = \"poll\"\n")).unwrap();
     let db = dir.path().join("state/mamori.db");
-    let child = start(&cfg);
-    wait_until("the first walk", Duration::from_secs(120), || {
-        query(
-            &db,
-            "SELECT count(*) FROM scan_runs WHERE status = 'finished'",
-        ) >= 1
-    });
+    let child = start_and_walk(&cfg, &db);
     let file = dir.path().join("share/請求書_0000.txt");
     let later = std::time::SystemTime::now() + Duration::from_secs(3600);
     std::fs::File::options()
@@ -306,13 +300,7 @@ fn a_file_renamed_in_a_watched_folder_keeps_its_history() {
     share(dir.path(), 2);
     let cfg = config(dir.path(), 3600);
     let db = dir.path().join("state/mamori.db");
-    let child = start(&cfg);
-    wait_until("the first walk", Duration::from_secs(120), || {
-        query(
-            &db,
-            "SELECT count(*) FROM scan_runs WHERE status = 'finished'",
-        ) >= 1
-    });
+    let child = start_and_walk(&cfg, &db);
     let id = query(
         &db,
         "SELECT id FROM files WHERE path LIKE '%請求書_0000.txt'",

@@ -23,6 +23,27 @@ use crate::text::{looks_like_header, Location, TextUnit};
 /// Reads spreadsheets.
 pub struct Spreadsheet;
 
+/// Reads every sheet of a workbook with calamine's streaming cell reader
+/// (`worksheet_cells_reader`), row units as they complete.
+macro_rules! stream_cells {
+    ($open:expr, $cx:expr) => {{
+        let mut wb = $open.map_err(|e| open_error(&e.to_string()))?;
+        for sheet in wb.sheet_names() {
+            let mut rows = RowBuilder::new(&sheet);
+            let mut reader = wb
+                .worksheet_cells_reader(&sheet)
+                .map_err(|e| open_error(&e.to_string()))?;
+            while let Some(cell) = reader.next_cell().map_err(|e| corrupt(&e.to_string()))? {
+                let (r, c) = cell.get_position();
+                if let Some(v) = ref_value(cell.get_value()) {
+                    rows.cell(r, c, v, $cx)?;
+                }
+            }
+            rows.finish($cx)?;
+        }
+    }};
+}
+
 impl Extractor for Spreadsheet {
     fn formats(&self) -> &'static [Format] {
         &[Format::Xlsx, Format::Xlsb, Format::Xls, Format::Ods]
@@ -37,42 +58,10 @@ impl Extractor for Spreadsheet {
     ) -> Result<(), ExtractError> {
         let cursor = Cursor::new(data);
         match format {
-            Format::Xlsx => {
-                let mut wb: Xlsx<_> = Xlsx::new(cursor).map_err(|e| open_error(&e.to_string()))?;
-                for sheet in wb.sheet_names() {
-                    let mut rows = RowBuilder::new(&sheet);
-                    let mut reader = wb
-                        .worksheet_cells_reader(&sheet)
-                        .map_err(|e| open_error(&e.to_string()))?;
-                    while let Some(cell) =
-                        reader.next_cell().map_err(|e| corrupt(&e.to_string()))?
-                    {
-                        let (r, c) = cell.get_position();
-                        if let Some(v) = ref_value(cell.get_value()) {
-                            rows.cell(r, c, v, cx)?;
-                        }
-                    }
-                    rows.finish(cx)?;
-                }
-            }
-            Format::Xlsb => {
-                let mut wb: Xlsb<_> = Xlsb::new(cursor).map_err(|e| open_error(&e.to_string()))?;
-                for sheet in wb.sheet_names() {
-                    let mut rows = RowBuilder::new(&sheet);
-                    let mut reader = wb
-                        .worksheet_cells_reader(&sheet)
-                        .map_err(|e| open_error(&e.to_string()))?;
-                    while let Some(cell) =
-                        reader.next_cell().map_err(|e| corrupt(&e.to_string()))?
-                    {
-                        let (r, c) = cell.get_position();
-                        if let Some(v) = ref_value(cell.get_value()) {
-                            rows.cell(r, c, v, cx)?;
-                        }
-                    }
-                    rows.finish(cx)?;
-                }
-            }
+            // calamine's two streaming readers have the same shape but no
+            // common trait: one body for both.
+            Format::Xlsx => stream_cells!(Xlsx::<_>::new(cursor), cx),
+            Format::Xlsb => stream_cells!(Xlsb::<_>::new(cursor), cx),
             Format::Xls => {
                 let wb: Xls<_> = Xls::new(cursor).map_err(|e| open_error(&e.to_string()))?;
                 ranges(wb, cx)?;
