@@ -219,8 +219,25 @@ pub fn scan_file_streaming(
     known_hash: Option<&[u8; 32]>,
     emit: &mut dyn FnMut(FileOutcome),
 ) -> FileOutcome {
-    if let Some(o) = scan_mbox_file(path, size, engine, dispatcher, limits, internal, emit) {
-        return o;
+    // One open: the first bytes decide the format; an mbox is then streamed
+    // from the same handle, anything else read whole.
+    let mut file = match open_read_only(path) {
+        Ok(f) => f,
+        Err(e) => return FileOutcome::unreadable(path, size, io_reason(&e), e.to_string()),
+    };
+    let mut head = vec![0u8; 8192];
+    match read_up_to(&mut file, &mut head) {
+        Ok(n) => head.truncate(n),
+        Err(e) => return FileOutcome::unreadable(path, size, io_reason(&e), e.to_string()),
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if crate::extract::Format::sniff(&name, &head) == crate::extract::Format::Mbox {
+        return scan_mbox(
+            path, size, head, file, engine, dispatcher, limits, internal, emit,
+        );
     }
     if size > limits.max_file_size {
         return FileOutcome::unreadable(
@@ -233,7 +250,7 @@ pub fn scan_file_streaming(
             ),
         );
     }
-    let data = match read_file(path, limits.max_file_size) {
+    let data = match read_rest(head, file, limits.max_file_size) {
         Ok(d) => d,
         Err(e) => return FileOutcome::unreadable(path, size, io_reason(&e), e.to_string()),
     };
@@ -245,10 +262,6 @@ pub fn scan_file_streaming(
         outcome.unchanged = true;
         return outcome;
     }
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
     let mut budget = ScanBudget::new(limits);
     let deadline = Instant::now() + limits.timeout;
     let result = {
@@ -290,31 +303,24 @@ pub fn scan_file_streaming(
 }
 
 /// An mbox file is streamed message by message (an export of several GB is
-/// never loaded whole; each message has its own budget and time limit):
-/// `None` when `path` is not an mbox.
-fn scan_mbox_file(
+/// never loaded whole; each message has its own budget and time limit),
+/// from the handle whose first bytes (`head`) were already read.
+#[allow(clippy::too_many_arguments)]
+fn scan_mbox(
     path: &Path,
     size: u64,
+    head: Vec<u8>,
+    file: std::fs::File,
     engine: &Engine,
     dispatcher: &Dispatcher,
     limits: &Limits,
     internal: &[String],
     emit: &mut dyn FnMut(FileOutcome),
-) -> Option<FileOutcome> {
-    let mut file = open_read_only(path).ok()?;
-    let mut head = [0u8; 8192];
-    let n = read_up_to(&mut file, &mut head).ok()?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    if crate::extract::Format::sniff(&name, &head[..n]) != crate::extract::Format::Mbox {
-        return None;
-    }
+) -> FileOutcome {
     let mut outcome = FileOutcome::new(path, size);
     outcome.format = Some("mbox");
     outcome.modified_ns = modified_ns(path);
-    let file = open_read_only(path).ok()?;
+    let reader = std::io::BufReader::with_capacity(1 << 20, std::io::Cursor::new(head).chain(file));
     let result = {
         let mut sink = DetectingSink {
             engine,
@@ -325,12 +331,7 @@ fn scan_mbox_file(
             emit: Some(emit),
         };
         catch_unwind(AssertUnwindSafe(|| {
-            crate::extract::mail::scan_mbox(
-                std::io::BufReader::with_capacity(1 << 20, file),
-                limits,
-                &mut sink,
-                dispatcher,
-            )
+            crate::extract::mail::scan_mbox(reader, limits, &mut sink, dispatcher)
         }))
     };
     match result {
@@ -348,7 +349,7 @@ fn scan_mbox_file(
             detail: "the extractor failed on this file".into(),
         }),
     }
-    Some(outcome)
+    outcome
 }
 
 fn modified_ns(path: &Path) -> i64 {
@@ -369,12 +370,11 @@ fn read_up_to(f: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(n)
 }
 
-/// Reads a file without changing it (and, on Linux, without updating its
-/// access time where the kernel allows). Reads at most `max` bytes.
-fn read_file(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
-    let file = open_read_only(path)?;
-    let mut data = Vec::new();
-    file.take(max + 1).read_to_end(&mut data)?;
+/// Reads the rest of a file after its first bytes `head`, at most `max`
+/// bytes in all (the file may have grown since it was listed).
+fn read_rest(mut data: Vec<u8>, file: std::fs::File, max: u64) -> std::io::Result<Vec<u8>> {
+    let left = (max + 1).saturating_sub(data.len() as u64);
+    file.take(left).read_to_end(&mut data)?;
     if data.len() as u64 > max {
         return Err(std::io::Error::new(
             std::io::ErrorKind::FileTooLarge,
@@ -384,6 +384,8 @@ fn read_file(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
     Ok(data)
 }
 
+/// Opens a file without changing it (and, on Linux, without updating its
+/// access time where the kernel allows).
 fn open_read_only(path: &Path) -> std::io::Result<std::fs::File> {
     #[cfg(target_os = "linux")]
     {
