@@ -487,6 +487,19 @@ pub trait UnitSink {
     /// A large container finished one self-contained part (an mbox
     /// message): what was pushed so far may be passed on.
     fn part_done(&mut self) {}
+    /// What the document at `member` says about itself (its creation date,
+    /// for retention). Extractors call it when the format records it.
+    fn metadata(&mut self, _member: &MemberPath, _meta: DocumentMeta) {}
+}
+
+/// What a document records about itself, as far as records rules need it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentMeta {
+    /// The creation date the document carries (Office `docProps/core.xml`
+    /// `dcterms:created`, OLE SummaryInformation, ODF `meta:creation-date`,
+    /// PDF `/CreationDate` or XMP `xmp:CreateDate`, a mail's `Date`), as a
+    /// civil date in Japan time (JST) when the source has a time zone.
+    pub created: Option<jiff::civil::Date>,
 }
 
 /// Everything an extractor needs besides the bytes.
@@ -527,6 +540,11 @@ impl ExtractContext<'_> {
     pub fn unreadable_member(&mut self, name: &str, format: Format, error: ExtractError) {
         let path = self.member.child(name);
         self.units.unreadable(&path, format, error);
+    }
+
+    /// Reports what this file or member records about itself.
+    pub fn metadata(&mut self, meta: DocumentMeta) {
+        self.units.metadata(&self.member, meta);
     }
 
     /// Pushes a unit of this file or member.
