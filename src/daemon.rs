@@ -435,7 +435,7 @@ fn watch_loop(
                     let _ = to_writer.send(ToWriter::Deleted(p, run));
                 }
                 Ok(m) if m.is_file() => {
-                    let cur = (m.len(), m.modified().map(crate::store::nanos).unwrap_or(0));
+                    let cur = (m.len(), m.modified().map(crate::time::nanos).unwrap_or(0));
                     if last != Some(cur) {
                         // Still being written (or first look): look again later.
                         pending.insert(p, (now + stable, Some(cur)));

@@ -24,5 +24,6 @@ pub mod scan;
 pub mod service_windows;
 pub mod store;
 pub mod text;
+pub mod time;
 pub mod view;
 pub mod walk;

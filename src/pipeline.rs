@@ -355,7 +355,7 @@ fn scan_mbox(
 fn modified_ns(path: &Path) -> i64 {
     std::fs::metadata(path)
         .and_then(|m| m.modified())
-        .map(crate::store::nanos)
+        .map(crate::time::nanos)
         .unwrap_or(0)
 }
 

@@ -118,7 +118,7 @@ fn walk_root<'a>(
             return Box::new(std::iter::once(WalkItem::File {
                 path: root.to_path_buf(),
                 size: m.len(),
-                mtime_ns: m.modified().map(crate::store::nanos).unwrap_or(0),
+                mtime_ns: m.modified().map(crate::time::nanos).unwrap_or(0),
             }))
         }
         Ok(_) => {}
@@ -144,7 +144,7 @@ fn walk_root<'a>(
                     Ok(m) => Some(WalkItem::File {
                         path: e.into_path(),
                         size: m.len(),
-                        mtime_ns: m.modified().map(crate::store::nanos).unwrap_or(0),
+                        mtime_ns: m.modified().map(crate::time::nanos).unwrap_or(0),
                     }),
                     Err(err) => Some(WalkItem::Unreadable {
                         path: e.into_path(),

@@ -86,45 +86,9 @@ impl Prefilter {
     }
 }
 
-/// The longest run of ASCII digits in `text`, where a single space or hyphen
-/// between two digits continues the run (`1234 5678 9018` is a run of 12).
-pub fn longest_digit_run(text: &str) -> usize {
-    let b = text.as_bytes();
-    let mut best = 0;
-    let mut run = 0;
-    let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
-        if c.is_ascii_digit() {
-            run += 1;
-            if run > best {
-                best = run;
-            }
-        } else if (c == b' ' || c == b'-')
-            && run > 0
-            && b.get(i + 1).is_some_and(u8::is_ascii_digit)
-        {
-            // separator inside a run: keep counting
-        } else {
-            run = 0;
-        }
-        i += 1;
-    }
-    best
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn digit_runs() {
-        assert_eq!(longest_digit_run("番号 1234 5678 9018 です"), 12);
-        assert_eq!(longest_digit_run("03-1234-5678"), 10);
-        assert_eq!(longest_digit_run("a1b22c"), 2);
-        assert_eq!(longest_digit_run("12  34"), 2);
-        assert_eq!(longest_digit_run(""), 0);
-    }
 
     #[test]
     fn overlapping_keywords_all_found() {

@@ -17,7 +17,6 @@ pub use sink::StoreSink;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::{params, Connection, OptionalExtension};
 use thiserror::Error;
@@ -45,32 +44,7 @@ pub enum StoreError {
     OtherKey,
 }
 
-/// Now as RFC 3339 UTC with milliseconds (`2026-11-24T08:05:00.123Z`).
-pub fn now() -> String {
-    format_time(SystemTime::now())
-}
-
-/// A time as RFC 3339 UTC with milliseconds.
-pub fn format_time(t: SystemTime) -> String {
-    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs = d.as_secs() as i64;
-    let (y, m, day) = crate::detect::validators::civil_from_days(secs.div_euclid(86_400));
-    let rem = secs.rem_euclid(86_400);
-    format!(
-        "{y:04}-{m:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        d.subsec_millis()
-    )
-}
-
-/// Nanoseconds since the epoch (file modification times).
-pub fn nanos(t: SystemTime) -> i64 {
-    t.duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos() as i64)
-        .unwrap_or(0)
-}
+use crate::time::now;
 
 /// The store (one writer connection).
 pub struct Store {
@@ -627,12 +601,6 @@ fn create_private(path: &Path) -> Result<(), StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn times_format_as_rfc3339() {
-        let t = UNIX_EPOCH + std::time::Duration::from_millis(1_732_435_200_123);
-        assert_eq!(format_time(t), "2024-11-24T08:00:00.123Z");
-    }
 
     #[test]
     fn like_prefix_escapes() {

@@ -1,0 +1,163 @@
+//! Context: whether the words around a value (or its cell's column header,
+//! or its form label) support or contradict it. The nearest word wins;
+//! words after the value count double distance, because Japanese labels
+//! precede their values; hints (headers, labels) are distance 0.
+
+use std::sync::Arc;
+
+use super::engine::{Engine, UnitScan};
+use super::prefilter::{Hit, Role};
+use super::registry::Detector;
+use crate::normalize::Normalized;
+use crate::text::{Locator, TextUnit};
+
+/// What the context says about one value.
+pub(super) enum Context {
+    None,
+    Positive(Arc<str>),
+    Negative,
+}
+
+impl Engine {
+    /// Decides the context of a value at `vs..ve` (the whole match at
+    /// `ms..me`) for detector `d`.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn context(
+        &self,
+        d: &Detector,
+        scan: &UnitScan<'_>,
+        vs: usize,
+        ve: usize,
+        (ms, me): (usize, usize),
+        unit: &TextUnit<'_>,
+        norm: &Normalized<'_>,
+        (structural, hint_only_label): (bool, bool),
+    ) -> Context {
+        let text = scan.text;
+        // Never echo hint or label text: a mis-detected header row is data.
+        if structural {
+            return Context::Positive(Arc::from(if hint_only_label {
+                "(column header)"
+            } else {
+                "(label)"
+            }));
+        }
+        let mut best_pos: Option<(usize, usize)> = None; // (distance, keyword)
+        let mut best_neg: Option<usize> = None;
+        // Hints: the cell's column header, then the unit's label.
+        let cell_hint = unit
+            .cell_at(norm.to_original(vs))
+            .and_then(|c| match &unit.locator {
+                Locator::Cells(cells) => cells.iter().position(|x| std::ptr::eq(x, c)),
+                _ => None,
+            })
+            .map(|i| &scan.cell_hint_keywords[i]);
+        // In a hint, the longest context word decides (代表電話 over 電話).
+        for kws in cell_hint
+            .into_iter()
+            .chain(std::iter::once(&scan.unit_hint_keywords))
+        {
+            if best_pos.is_some() || best_neg.is_some() {
+                break;
+            }
+            let longest = |role| {
+                kws.iter()
+                    .filter(|&&k| self.has_role(k, d, role))
+                    .map(|&k| self.prefilter.keywords[k].chars().count())
+                    .max()
+            };
+            match (longest(Role::Positive), longest(Role::Negative)) {
+                (Some(p), Some(n)) if n > p => best_neg = Some(0),
+                (Some(_), _) => best_pos = Some((0, usize::MAX)),
+                (None, Some(_)) => best_neg = Some(0),
+                (None, None) => {}
+            }
+        }
+        let lo_pos = back_chars(text, ms, d.window);
+        let hi_pos = fwd_chars(text, me, d.window);
+        let lo_neg = back_chars(text, ms, d.negative_window);
+        let hi_neg = fwd_chars(text, me, d.negative_window);
+        let role_of = |h: &Hit| {
+            let pos = self.has_role(h.keyword, d, Role::Positive);
+            let neg = self.has_role(h.keyword, d, Role::Negative);
+            (pos, neg)
+        };
+        // Hits are sorted by start: look only at those that can be in a window.
+        let lo = lo_pos.min(lo_neg);
+        let hi = hi_pos.max(hi_neg);
+        let first = scan.hits.partition_point(|h| h.start < lo);
+        let last = scan.hits.partition_point(|h| h.start < hi);
+        let near = &scan.hits[first..last];
+        for h in near {
+            // Words overlapping the value itself are part of it, not context.
+            if h.end > vs && h.start < ve {
+                continue;
+            }
+            let (is_pos, is_neg) = role_of(h);
+            if !is_pos && !is_neg {
+                continue;
+            }
+            // A word inside a longer word of the other role yields to it
+            // (電話 in 代表電話, 保険者番号 in 被保険者番号).
+            let shadowed = near.iter().any(|o| {
+                o.start <= h.start && o.end >= h.end && (o.end - o.start) > (h.end - h.start) && {
+                    let (op, on) = role_of(o);
+                    (is_pos && on && !op) || (is_neg && op && !on)
+                }
+            });
+            if shadowed {
+                continue;
+            }
+            let before = h.end <= vs;
+            let dist = if before {
+                text[h.end..vs].chars().count()
+            } else {
+                2 * text[ve..h.start.max(ve)].chars().count() + 1
+            };
+            if is_pos
+                && (if before {
+                    h.start >= lo_pos
+                } else {
+                    h.end <= hi_pos
+                })
+                && best_pos.is_none_or(|(bd, _)| dist < bd)
+            {
+                best_pos = Some((dist, h.keyword));
+            }
+            if is_neg
+                && (if before {
+                    h.start >= lo_neg
+                } else {
+                    h.end <= hi_neg
+                })
+                && best_neg.is_none_or(|bd| dist < bd)
+            {
+                best_neg = Some(dist);
+            }
+        }
+        match (best_pos, best_neg) {
+            (Some((p, _)), Some(n)) if n < p => Context::Negative,
+            (Some((_, usize::MAX)), _) => Context::Positive(Arc::from("(column header)")),
+            (Some((_, k)), _) => Context::Positive(self.prefilter.keywords[k].clone()),
+            (None, Some(_)) => Context::Negative,
+            (None, None) => Context::None,
+        }
+    }
+}
+
+fn back_chars(text: &str, pos: usize, n: usize) -> usize {
+    text[..pos]
+        .char_indices()
+        .rev()
+        .nth(n.saturating_sub(1))
+        .map(|(i, _)| i)
+        .unwrap_or(0)
+}
+
+fn fwd_chars(text: &str, pos: usize, n: usize) -> usize {
+    text[pos..]
+        .char_indices()
+        .nth(n)
+        .map(|(i, _)| pos + i)
+        .unwrap_or(text.len())
+}

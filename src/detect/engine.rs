@@ -1,0 +1,517 @@
+//! The detection engine: per unit, normalise → one prefilter pass (keywords
+//! and the longest digit run) → for each detector whose trigger fired:
+//! regex → boundary check → allow list → validator → context (see
+//! `context`) → the detector's confidence ladder → masking and keyed
+//! fingerprint → dedupe.
+
+use std::path::Path;
+
+use super::context::Context;
+use super::prefilter::{Hit, Prefilter, Role};
+use super::registry::{CompiledPattern, Detector, DetectorLoadError, Registry};
+use super::spec::{self, Adjacency, Level};
+use super::validators::Validation;
+use crate::finding::{mask, Confidence, Explanation, Finding, Fingerprinter};
+use crate::normalize::{is_numeric_char, normalize, Normalized};
+use crate::text::{longest_digit_run, Locator, TextUnit};
+
+/// All detectors plus the shared prefilter.
+pub struct Engine {
+    registry: Registry,
+    pub(super) prefilter: Prefilter,
+    fingerprinter: Fingerprinter,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("detectors", &self.registry.detectors)
+            .finish()
+    }
+}
+
+/// A candidate before deduplication.
+struct Candidate {
+    /// The detector's registry slot (dedupe prefers earlier detectors).
+    detector: usize,
+    start: usize,
+    end: usize,
+    confidence: Confidence,
+    /// The value as fingerprinted; the fingerprint is computed only for
+    /// candidates that survive dedupe.
+    stripped: String,
+    finding: Finding,
+}
+
+/// Per-unit state shared by the detectors.
+pub(super) struct UnitScan<'u> {
+    pub(super) text: &'u str,
+    pub(super) hits: Vec<Hit>,
+    /// Keyword ids in each cell's hint (parallel to the cells), and in the unit hint.
+    pub(super) cell_hint_keywords: Vec<Vec<usize>>,
+    pub(super) unit_hint_keywords: Vec<usize>,
+    /// Line starts of a `Lines` unit, computed on the first finding.
+    lines: crate::text::LineIndex,
+}
+
+impl Engine {
+    /// Loads the bundled detectors, then every `*.toml` in `user_dir` (a user
+    /// file with a bundled id replaces it; a new id is added).
+    pub fn load(
+        user_dir: Option<&Path>,
+        fingerprinter: Fingerprinter,
+    ) -> Result<Engine, DetectorLoadError> {
+        Ok(Engine::new(Registry::load(user_dir)?, fingerprinter))
+    }
+
+    /// Builds an engine from (source name, TOML text) pairs (see
+    /// [`Registry::from_sources`]).
+    pub fn from_sources(
+        sources: Vec<(String, String)>,
+        fingerprinter: Fingerprinter,
+    ) -> Result<Engine, DetectorLoadError> {
+        Ok(Engine::new(Registry::from_sources(sources)?, fingerprinter))
+    }
+
+    /// An engine over the detectors of `registry`: one prefilter for all
+    /// their keywords.
+    pub fn new(registry: Registry, fingerprinter: Fingerprinter) -> Engine {
+        let entries = registry.detectors.iter().flat_map(|d| {
+            d.keywords
+                .iter()
+                .map(|(role, kw)| (d.slot, *role, normalize(kw).text.into_owned()))
+        });
+        Engine {
+            prefilter: Prefilter::new(entries),
+            registry,
+            fingerprinter,
+        }
+    }
+
+    /// The compiled detectors, in id order.
+    pub fn detectors(&self) -> &[Detector] {
+        self.registry.detectors()
+    }
+
+    /// A digest of every detector definition: changes when any detector changes.
+    pub fn set_version(&self) -> &str {
+        self.registry.set_version()
+    }
+
+    pub fn triggered(&self, unit: &TextUnit<'_>) -> Vec<&str> {
+        let norm = normalize(&unit.text);
+        let scan = self.prepare(unit, &norm.text);
+        let run = longest_digit_run(&norm.text);
+        self.detectors()
+            .iter()
+            .filter(|d| self.is_triggered(d, &scan, run))
+            .map(|d| d.id.as_str())
+            .collect()
+    }
+
+    pub(super) fn prepare<'u>(&self, unit: &TextUnit<'_>, text: &'u str) -> UnitScan<'u> {
+        let mut hits = Vec::new();
+        self.prefilter.hits(text, &mut hits);
+        hits.sort_unstable_by_key(|h| (h.start, h.end));
+        let cell_hint_keywords = match &unit.locator {
+            Locator::Cells(cells) => cells
+                .iter()
+                .map(|c| {
+                    c.hint
+                        .as_deref()
+                        .map(|h| self.prefilter.keywords_in(&normalize(h).text))
+                        .unwrap_or_default()
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        let unit_hint_keywords = unit
+            .context_hint
+            .as_deref()
+            .map(|h| self.prefilter.keywords_in(&normalize(h).text))
+            .unwrap_or_default();
+        UnitScan {
+            text,
+            lines: crate::text::LineIndex::default(),
+            hits,
+            cell_hint_keywords,
+            unit_hint_keywords,
+        }
+    }
+
+    /// Whether keyword `kw` plays `role` for detector `d`.
+    pub(super) fn has_role(&self, kw: usize, d: &Detector, role: Role) -> bool {
+        self.prefilter.owners[kw].contains(&(d.slot, role))
+    }
+
+    fn is_triggered(&self, d: &Detector, scan: &UnitScan<'_>, digit_run: usize) -> bool {
+        if d.digit_run.is_some_and(|n| digit_run >= n) {
+            return true;
+        }
+        let fires = |kw: &usize| {
+            self.has_role(*kw, d, Role::Trigger) || self.has_role(*kw, d, Role::Positive)
+        };
+        scan.hits
+            .iter()
+            .any(|h| self.has_role(h.keyword, d, Role::Trigger))
+            || scan.unit_hint_keywords.iter().any(fires)
+            || scan.cell_hint_keywords.iter().flatten().any(fires)
+    }
+
+    /// Scans one unit and appends its findings to `out`.
+    pub fn scan_unit(&self, unit: &TextUnit<'_>, out: &mut Vec<Finding>) {
+        let norm = normalize(&unit.text);
+        let text: &str = &norm.text;
+        let scan = self.prepare(unit, text);
+        let digit_run = longest_digit_run(text);
+        // Cell ranges in normalised coordinates.
+        let cells_norm: Vec<(usize, usize)> = match &unit.locator {
+            Locator::Cells(cells) => cells
+                .iter()
+                .map(|c| (norm.to_normalized(c.start), norm.to_normalized(c.end)))
+                .collect(),
+            _ => Vec::new(),
+        };
+        let mut candidates: Vec<Candidate> = Vec::new();
+        for d in self.detectors() {
+            if !self.is_triggered(d, &scan, digit_run) {
+                continue;
+            }
+            for p in &d.patterns {
+                if p.hint_only {
+                    // Each cell (or the unit) whose hint has a positive word, alone.
+                    let pos_hint =
+                        |kws: &Vec<usize>| kws.iter().any(|&k| self.has_role(k, d, Role::Positive));
+                    if cells_norm.is_empty() {
+                        if pos_hint(&scan.unit_hint_keywords) {
+                            self.run_pattern(
+                                d,
+                                p,
+                                &scan,
+                                (0, text.len()),
+                                true,
+                                unit,
+                                &norm,
+                                &mut candidates,
+                            );
+                        }
+                    } else {
+                        for (ci, &range) in cells_norm.iter().enumerate() {
+                            if pos_hint(&scan.cell_hint_keywords[ci]) {
+                                self.run_pattern(
+                                    d,
+                                    p,
+                                    &scan,
+                                    range,
+                                    true,
+                                    unit,
+                                    &norm,
+                                    &mut candidates,
+                                );
+                            }
+                        }
+                    }
+                } else {
+                    self.run_pattern(
+                        d,
+                        p,
+                        &scan,
+                        (0, text.len()),
+                        false,
+                        unit,
+                        &norm,
+                        &mut candidates,
+                    );
+                }
+            }
+        }
+        dedupe(&mut candidates);
+        out.extend(candidates.into_iter().map(|mut c| {
+            c.finding.fingerprint = self.fingerprinter.fingerprint(c.finding.kind, &c.stripped);
+            c.finding
+        }));
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn run_pattern(
+        &self,
+        d: &Detector,
+        p: &CompiledPattern,
+        scan: &UnitScan<'_>,
+        (from, to): (usize, usize),
+        hint_context: bool,
+        unit: &TextUnit<'_>,
+        norm: &Normalized<'_>,
+        out: &mut Vec<Candidate>,
+    ) {
+        let text = scan.text;
+        let hay = &text[from..to];
+        let mut locs = p.regex.capture_locations();
+        let mut at = 0;
+        while at <= hay.len() {
+            let Some(m) = p.regex.captures_read_at(&mut locs, hay, at) else {
+                break;
+            };
+            at = if m.end() > m.start() {
+                m.end()
+            } else {
+                next_char(hay, m.end())
+            };
+            let (vs, ve) = match p.value_group.and_then(|g| locs.get(g)) {
+                Some((s, e)) => (s + from, e + from),
+                None => (m.start() + from, m.end() + from),
+            };
+            if vs >= ve {
+                continue;
+            }
+            if !boundary_ok(p.adjacency, text, vs, ve, &unit.text, norm) {
+                continue;
+            }
+            let value = &text[vs..ve];
+            let stripped: String = value.chars().filter(|c| !d.strip.contains(c)).collect();
+            if d.allow.contains(&stripped) {
+                continue;
+            }
+            let validation = match &d.validator {
+                Some((_, f)) => f(&stripped),
+                None => Validation::NotApplicable,
+            };
+            if validation == Validation::Invalid {
+                continue;
+            }
+            let (ms, me) = (m.start() + from, m.end() + from);
+            let ctx = self.context(
+                d,
+                scan,
+                vs,
+                ve,
+                (ms, me),
+                unit,
+                norm,
+                (hint_context || p.label_is_context, hint_context),
+            );
+            let level = match ctx {
+                Context::Negative => d.ladder.negative_context,
+                Context::Positive(_) => match validation {
+                    Validation::Valid => d.ladder.valid_with_context.unwrap_or(Level::Drop),
+                    _ => d.ladder.not_applicable_with_context,
+                },
+                Context::None => {
+                    if d.require_context {
+                        Level::Drop
+                    } else {
+                        match validation {
+                            Validation::Valid => {
+                                d.ladder.valid_without_context.unwrap_or(Level::Drop)
+                            }
+                            _ => d.ladder.not_applicable_without_context,
+                        }
+                    }
+                }
+            };
+            let mut level = level;
+            if let Some(cap) = p.max {
+                level = level.min(cap);
+            }
+            if matches!(ctx, Context::None) {
+                if let Some(cap) = p.max_without_context {
+                    level = level.min(cap);
+                }
+            }
+            let Level::Is(confidence) = level else {
+                continue;
+            };
+            let location = scan.lines.location(unit, norm.to_original(vs));
+            let finding = Finding {
+                kind: d.kind,
+                confidence,
+                detector_id: d.shared_id.clone(),
+                detector_version: d.version,
+                location,
+                masked: mask(value, d.keep_first, d.keep_last),
+                fingerprint: [0; 32],
+                span: norm.to_original(vs)..norm.to_original(ve),
+                explanation: Explanation {
+                    pattern: p.name.clone(),
+                    validation: validation.as_str(),
+                    context_word: match ctx {
+                        Context::Positive(w) => Some(w),
+                        _ => None,
+                    },
+                },
+            };
+            out.push(Candidate {
+                detector: d.slot,
+                start: vs,
+                end: ve,
+                confidence,
+                stripped,
+                finding,
+            });
+        }
+    }
+
+    /// Runs a detector's examples; returns a description of each failure.
+    pub fn check_examples(&self, det: &Detector) -> Vec<String> {
+        let mut failures = Vec::new();
+        for ex in &det.examples {
+            let mut unit = TextUnit::fixed(
+                ex.text.as_str(),
+                crate::text::Location::Named("example".into()),
+            );
+            unit.context_hint = ex.hint.clone();
+            let mut found = Vec::new();
+            self.scan_unit(&unit, &mut found);
+            let of_kind: Vec<&Finding> = found.iter().filter(|f| f.kind == det.kind).collect();
+            match &ex.expect {
+                spec::Expect::Nothing(_) => {
+                    if let Some(f) = of_kind.first() {
+                        failures.push(format!(
+                            "{}: example {:?} should give no {} but gave {} ({})",
+                            det.id, ex.text, det.kind, f.confidence, f.masked
+                        ));
+                    }
+                }
+                spec::Expect::Finding {
+                    kind,
+                    confidence,
+                    masked,
+                } => {
+                    if !self.triggered(&unit).contains(&det.id.as_str()) {
+                        failures.push(format!(
+                            "{}: positive example {:?} does not fire the trigger",
+                            det.id, ex.text
+                        ));
+                    }
+                    let ok = found.iter().any(|f| {
+                        f.kind.as_str() == kind
+                            && f.confidence.as_str() == confidence
+                            && masked.as_ref().is_none_or(|m| &f.masked == m)
+                    });
+                    if !ok {
+                        let got: Vec<String> = found
+                            .iter()
+                            .map(|f| format!("{} {} {}", f.kind, f.confidence, f.masked))
+                            .collect();
+                        failures.push(format!(
+                            "{}: example {:?} should give {} {}{} but gave [{}]",
+                            det.id,
+                            ex.text,
+                            kind,
+                            confidence,
+                            masked.as_ref().map(|m| format!(" {m}")).unwrap_or_default(),
+                            got.join(", ")
+                        ));
+                    }
+                }
+            }
+        }
+        failures
+    }
+}
+
+fn next_char(s: &str, i: usize) -> usize {
+    s[i..]
+        .chars()
+        .next()
+        .map(|c| i + c.len_utf8())
+        .unwrap_or(s.len() + 1)
+}
+
+/// Checks the characters next to the value in the normalised text and in
+/// the original (where `①` is a digit that NFKC turned into `1`).
+fn boundary_ok(
+    adj: Adjacency,
+    norm_text: &str,
+    vs: usize,
+    ve: usize,
+    orig: &str,
+    norm: &Normalized<'_>,
+) -> bool {
+    let bad: fn(char) -> bool = match adj {
+        Adjacency::None => return true,
+        Adjacency::Digit => is_numeric_char,
+        Adjacency::Alnum => |c: char| c.is_ascii_alphanumeric() || c.is_numeric(),
+    };
+    let before = norm_text[..vs].chars().next_back();
+    let after = norm_text[ve..].chars().next();
+    if before.is_some_and(bad) || after.is_some_and(bad) {
+        return false;
+    }
+    // A digit directly followed by a hyphen and our value ("03-1234-5678-9012").
+    if adj == Adjacency::Digit {
+        let mut back = norm_text[..vs].chars().rev();
+        if back.next() == Some('-') && back.next().is_some_and(|c| c.is_ascii_digit()) {
+            return false;
+        }
+        let mut fwd = norm_text[ve..].chars();
+        if fwd.next() == Some('-') && fwd.next().is_some_and(|c| c.is_ascii_digit()) {
+            return false;
+        }
+    }
+    if norm.changed() {
+        let os = norm.to_original(vs);
+        let oe = norm.to_original(ve);
+        if orig[..os].chars().next_back().is_some_and(bad)
+            || orig[oe..].chars().next().is_some_and(bad)
+        {
+            return false;
+        }
+    }
+    true
+}
+
+/// Containment dedupe: within a kind, an overlapping candidate with lower
+/// confidence (or equal confidence and a shorter span) is dropped. Across
+/// kinds, a candidate on exactly the same span as a more confident one is
+/// dropped. Candidates are compared only with those they overlap (sorted by
+/// start), so dense units stay linear in practice.
+fn dedupe(c: &mut Vec<Candidate>) {
+    let n = c.len();
+    if n < 2 {
+        return;
+    }
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_unstable_by_key(|&i| (c[i].start, c[i].end));
+    let mut keep = vec![true; n];
+    let key = |x: &Candidate, i: usize| {
+        (
+            x.confidence,
+            x.end - x.start,
+            std::cmp::Reverse(x.detector),
+            std::cmp::Reverse(i),
+        )
+    };
+    for (oi, &i) in order.iter().enumerate() {
+        for &j in &order[oi + 1..] {
+            if c[j].start >= c[i].end {
+                break;
+            }
+            if !keep[i] || !keep[j] {
+                continue;
+            }
+            let (a, b) = (&c[i], &c[j]);
+            if a.finding.kind == b.finding.kind {
+                // Higher confidence, then the longer span, then the earlier
+                // detector and candidate win.
+                if key(b, j) > key(a, i) {
+                    keep[i] = false;
+                } else {
+                    keep[j] = false;
+                }
+            } else if a.start == b.start && a.end == b.end {
+                if b.confidence > a.confidence {
+                    keep[i] = false;
+                } else if a.confidence > b.confidence {
+                    keep[j] = false;
+                }
+            }
+        }
+    }
+    let mut idx = 0;
+    c.retain(|_| {
+        let k = keep[idx];
+        idx += 1;
+        k
+    });
+}
