@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::output::Lang;
+use crate::settings::ScanSettings;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -121,34 +122,8 @@ pub struct ScanArgs {
     #[arg(long, value_enum, default_value = "low")]
     pub min_confidence: MinConfidence,
 
-    /// Scan only files matching this glob (repeatable). A glob without '/'
-    /// matches the file name, e.g. '*.csv'.
-    #[arg(long, value_name = "GLOB")]
-    pub include: Vec<String>,
-
-    /// Skip files and directories matching this glob (repeatable).
-    #[arg(long, value_name = "GLOB")]
-    pub exclude: Vec<String>,
-
-    /// Do not skip Office lock and temporary files (~$*, .~lock.*#, *.tmp, Thumbs.db).
-    #[arg(long)]
-    pub no_default_excludes: bool,
-
-    /// Files larger than this are reported unreadable / too_large
-    /// (bytes, or with K, M, G suffix).
-    #[arg(long, value_name = "SIZE", default_value = "256M", value_parser = parse_size)]
-    pub max_file_size: u64,
-
-    /// Time limit for one file in seconds (reported as timeout).
-    #[arg(long, value_name = "SECS", default_value_t = 120)]
-    pub timeout_secs: u64,
-
-    /// Worker threads (0 = one per core, at most 8).
-    #[arg(long, value_name = "N", default_value_t = 0)]
-    pub threads: usize,
-
     #[command(flatten)]
-    pub detector_args: DetectorArgs,
+    pub settings: ScanSettings,
 
     /// File holding the secret key for fingerprints (created, owner-only,
     /// if missing). Default: MAMORI_KEY_FILE, else the state directory.
@@ -177,19 +152,6 @@ pub struct ScanArgs {
     /// start, but a hostile file can then take the whole scan down.
     #[arg(long)]
     pub no_isolation: bool,
-
-    /// The office's own mail domain (repeatable; subdomains included). A
-    /// message from it to any other domain that carries personal data is
-    /// flagged as an outbound leak candidate; its staff signatures are not
-    /// findings.
-    #[arg(long = "internal-domain", value_name = "DOMAIN")]
-    pub internal_domains: Vec<String>,
-
-    /// Memory (address space) each extraction worker may use; a file that
-    /// needs more is reported too_large (bytes or K/M/G; 0 = no limit;
-    /// at least 64M, which a worker needs to start).
-    #[arg(long, value_name = "SIZE", default_value = "2G", value_parser = parse_size)]
-    pub worker_memory: u64,
 }
 
 #[derive(Debug, clap::Args)]
@@ -223,21 +185,18 @@ pub struct RunArgs {
     /// The service configuration (see service/mamori.toml.example).
     #[arg(long, value_name = "FILE")]
     pub config: PathBuf,
+    /// Walk every root once, store findings, and exit (for scheduled use
+    /// without a resident service).
+    #[arg(long)]
+    pub once: bool,
 }
 
-/// The extraction worker (internal: started by `scan` itself).
+/// The extraction worker (internal: started by `scan` itself, with the
+/// scan's settings).
 #[derive(Debug, clap::Args)]
 pub struct WorkerArgs {
-    #[arg(long)]
-    pub detectors: Option<PathBuf>,
-    #[arg(long)]
-    pub max_file_size: u64,
-    #[arg(long)]
-    pub timeout_secs: u64,
-    #[arg(long)]
-    pub memory_bytes: u64,
-    #[arg(long = "internal-domain")]
-    pub internal_domains: Vec<String>,
+    #[command(flatten)]
+    pub settings: ScanSettings,
 }
 
 #[derive(Debug, clap::Args)]
@@ -265,34 +224,9 @@ pub struct BenchArgs {
     pub detector_args: DetectorArgs,
 }
 
-/// Parses `1024`, `500K`, `256M`, `1G` (binary units).
-pub fn parse_size(s: &str) -> Result<u64, String> {
-    let s = s.trim();
-    let (num, mult) = match s.chars().last() {
-        Some('K' | 'k') => (&s[..s.len() - 1], 1u64 << 10),
-        Some('M' | 'm') => (&s[..s.len() - 1], 1 << 20),
-        Some('G' | 'g') => (&s[..s.len() - 1], 1 << 30),
-        _ => (s, 1),
-    };
-    num.trim()
-        .parse::<u64>()
-        .ok()
-        .and_then(|n| n.checked_mul(mult))
-        .ok_or_else(|| format!("{s:?} is not a size (e.g. 1048576, 500K, 256M, 1G)"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sizes() {
-        assert_eq!(parse_size("1024"), Ok(1024));
-        assert_eq!(parse_size("500K"), Ok(500 * 1024));
-        assert_eq!(parse_size("256M"), Ok(256 << 20));
-        assert_eq!(parse_size("1g"), Ok(1 << 30));
-        assert!(parse_size("lots").is_err());
-    }
 
     #[test]
     fn cli_definition_is_consistent() {

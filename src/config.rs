@@ -12,8 +12,9 @@ use serde::Deserialize;
 pub struct Config {
     /// Where mamori keeps its database and fingerprint key.
     pub store: StoreConfig,
+    /// How files are scanned (the same settings as `mamori scan`'s options).
     #[serde(default)]
-    pub scan: ScanConfig,
+    pub scan: crate::settings::ScanSettings,
     #[serde(default)]
     pub service: ServiceConfig,
     /// The shares and mail exports to watch.
@@ -29,47 +30,6 @@ pub struct StoreConfig {
     /// The fingerprint key file (created owner-only). Default: `fingerprint.key`
     /// beside the database.
     pub key_file: Option<PathBuf>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ScanConfig {
-    /// Extraction workers (0 = one per core, at most 8).
-    #[serde(default)]
-    pub workers: usize,
-    /// Memory each worker may use.
-    #[serde(default = "default_worker_memory")]
-    pub worker_memory_bytes: u64,
-    #[serde(default = "default_max_file_size")]
-    pub max_file_size_bytes: u64,
-    #[serde(default = "default_timeout")]
-    pub timeout_secs: u64,
-    /// Extra detector definitions.
-    pub detectors_dir: Option<PathBuf>,
-    /// The office's own mail domains.
-    #[serde(default)]
-    pub internal_domains: Vec<String>,
-    /// Globs skipped under every root (Office lock and temp files are
-    /// skipped unless `default_excludes = false`).
-    #[serde(default)]
-    pub exclude: Vec<String>,
-    #[serde(default = "yes")]
-    pub default_excludes: bool,
-}
-
-impl Default for ScanConfig {
-    fn default() -> Self {
-        ScanConfig {
-            workers: 0,
-            worker_memory_bytes: default_worker_memory(),
-            max_file_size_bytes: default_max_file_size(),
-            timeout_secs: default_timeout(),
-            detectors_dir: None,
-            internal_domains: Vec::new(),
-            exclude: Vec::new(),
-            default_excludes: true,
-        }
-    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -136,18 +96,6 @@ pub enum WatchMode {
     Poll,
 }
 
-fn yes() -> bool {
-    true
-}
-fn default_worker_memory() -> u64 {
-    2 << 30
-}
-fn default_max_file_size() -> u64 {
-    256 << 20
-}
-fn default_timeout() -> u64 {
-    120
-}
 fn default_reconcile() -> u64 {
     3600
 }
@@ -220,9 +168,98 @@ impl Config {
         if cfg.service.reconcile_interval_secs == 0 {
             return Err(invalid("reconcile_interval_secs must be at least 1".into()));
         }
-        crate::walk::WalkOptions::new(&[], &cfg.scan.exclude, cfg.scan.default_excludes)
-            .map_err(|e| invalid(format!("exclude: {e}")))?;
+        if cfg.service.queue_capacity == 0 || cfg.service.queue_capacity > 1_000_000 {
+            return Err(invalid(format!(
+                "queue_capacity {} is out of range (1 to 1000000)",
+                cfg.service.queue_capacity
+            )));
+        }
+        if cfg.service.debounce_ms > 3_600_000 || cfg.service.stable_ms > 3_600_000 {
+            return Err(invalid(
+                "debounce_ms and stable_ms must be at most an hour".into(),
+            ));
+        }
+        cfg.scan
+            .validate()
+            .map_err(|e| invalid(format!("[scan] {e}")))?;
+        cfg.check_roots().map_err(invalid)?;
         Ok(cfg)
+    }
+
+    /// Roots must be distinct and not nested (a file would belong to two),
+    /// and must not contain the database or the key (mamori would scan its
+    /// own store, and its writes would keep waking the watcher).
+    fn check_roots(&self) -> Result<(), String> {
+        let key = self.key_file();
+        for (i, a) in self.roots.iter().enumerate() {
+            for b in &self.roots[i + 1..] {
+                if a.path == b.path {
+                    return Err(format!("root {} is listed twice", a.path.display()));
+                }
+                if a.path.starts_with(&b.path) || b.path.starts_with(&a.path) {
+                    return Err(format!(
+                        "roots {} and {} are nested: a file would belong to both",
+                        a.path.display(),
+                        b.path.display()
+                    ));
+                }
+            }
+            for (what, p) in [("database", &self.store.database), ("key file", &key)] {
+                if p.starts_with(&a.path) {
+                    return Err(format!(
+                        "the {what} {} is inside root {}: keep mamori's state outside the shares",
+                        p.display(),
+                        a.path.display()
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// What can only be checked on the machine itself: the database's
+    /// directory is writable, and every root exists and is a directory.
+    /// `validate` reports all of them; the service refuses to start on the
+    /// first, and only warns on a missing root (a share may be mounted later;
+    /// nothing is marked deleted under it meanwhile).
+    pub fn check_machine(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if let Err(e) = self.check_database_dir() {
+            problems.push(e);
+        }
+        for r in &self.roots {
+            match std::fs::metadata(&r.path) {
+                Ok(m) if m.is_dir() => {}
+                Ok(_) => problems.push(format!("root {} is not a directory", r.path.display())),
+                Err(e) => problems.push(format!("root {}: {e}", r.path.display())),
+            }
+        }
+        problems
+    }
+
+    /// Whether the database's directory exists (or can be made) and is
+    /// writable: SQLite needs to create its WAL files beside the database.
+    pub fn check_database_dir(&self) -> Result<(), String> {
+        let dir = self
+            .store
+            .database
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            return Err(format!("database directory {}: {e}", dir.display()));
+        }
+        let probe = dir.join(format!(".mamori-write-test-{}", std::process::id()));
+        match std::fs::File::create(&probe) {
+            Ok(_) => {
+                let _ = std::fs::remove_file(&probe);
+                Ok(())
+            }
+            Err(e) => Err(format!(
+                "database directory {} is not writable: {e}",
+                dir.display()
+            )),
+        }
     }
 
     /// The fingerprint key file.
@@ -234,15 +271,6 @@ impl Config {
                 .unwrap_or(Path::new("."))
                 .join("fingerprint.key")
         })
-    }
-
-    /// The extraction limits.
-    pub fn limits(&self) -> crate::extract::Limits {
-        crate::extract::Limits {
-            max_file_size: self.scan.max_file_size_bytes,
-            timeout: std::time::Duration::from_secs(self.scan.timeout_secs),
-            ..crate::extract::Limits::default()
-        }
     }
 }
 
@@ -274,5 +302,20 @@ mod tests {
         assert!(load(&base.replace("/srv/a", "relative")).is_err());
         assert!(load(&format!("{base}watch = \"sometimes\"\n")).is_err());
         assert!(load("[store]\ndatabase = \"/x.db\"\n").is_err(), "no roots");
+    }
+
+    #[test]
+    fn settings_out_of_bounds_and_overlapping_roots_are_errors() {
+        let base = "[store]\ndatabase = \"/var/lib/mamori/mamori.db\"\n[[root]]\npath = \"/srv/a\"\nlabel = \"総務課\"\n";
+        for bad in [
+            base.replace("[store]", "[scan]\nworkers = 100000\n[store]"),
+            base.replace("[store]", "[scan]\ntimeout_secs = 0\n[store]"),
+            base.replace("[store]", "[service]\nqueue_capacity = 0\n[store]"),
+            format!("{base}[[root]]\npath = \"/srv/a\"\nlabel = \"x\"\n"),
+            format!("{base}[[root]]\npath = \"/srv/a/sub\"\nlabel = \"x\"\n"),
+            format!("{base}[[root]]\npath = \"/var/lib\"\nlabel = \"x\"\n"),
+        ] {
+            assert!(load(&bad).is_err(), "{bad}");
+        }
     }
 }

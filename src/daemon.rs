@@ -1,38 +1,48 @@
 //! `mamori run`: the service. Keeps the store current as files are added,
 //! changed, moved and deleted under the configured roots.
 //!
-//! Threads, one job each:
-//! - **writer**: owns the only writing store connection; every outcome is
-//!   one transaction, so a kill at any moment loses only files in flight;
-//! - **reconcile**: walks every root at start and every
-//!   `reconcile_interval_secs` (the source of truth: events are a
-//!   shortcut, and network shares raise none); unchanged files (size,
-//!   mtime, detector set) are not opened; files gone are marked deleted;
-//! - **watch**: file-system events (notify) for `watch = "events"` roots,
-//!   debounced; a file is queued once its size and mtime are stable;
-//! - **scan workers**: take event jobs before reconcile jobs (two bounded
-//!   queues) and scan in extraction worker processes.
+//! Threads, one job each, each body a named function below:
+//! - **writer** ([`writer`]): owns the only writing store connection; every
+//!   outcome is one transaction, so a kill at any moment loses only files
+//!   in flight;
+//! - **reconcile** ([`reconcile`]): walks every root at start and every
+//!   `reconcile_interval_secs` (the source of truth: events are a shortcut,
+//!   and network shares raise none); unchanged files (size, mtime, detector
+//!   set) are not opened; files gone are marked deleted, unless their root
+//!   is unavailable (a missing share is not a deletion);
+//! - **watch** ([`watch`]): file-system events (notify) for `watch =
+//!   "events"` roots, debounced; a file is queued once its size and mtime
+//!   are stable;
+//! - **scan workers** ([`scan_worker`]): take event jobs before reconcile
+//!   jobs (two bounded queues) and scan in extraction worker processes.
 //!
-//! SIGTERM/SIGINT: stop taking work, finish files in flight, close the runs.
-//! SIGHUP: reload detectors and scan settings after validating them; on
-//! error the running ones stay (roots and the database need a restart).
+//! If any thread dies (a panic, or the writer failing: disk full, database
+//! locked or read-only, I/O error), the service logs it at ERROR and stops
+//! at once with an error, so that systemd restarts it and monitoring
+//! notices; it never goes on scanning with nothing stored.
+//!
+//! SIGTERM/SIGINT: stop taking work, finish files in flight, close the
+//! open runs as `interrupted`. SIGHUP: reload detectors and scan settings
+//! after validating them; on error the running ones stay (roots and the
+//! database need a restart).
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc::{channel, sync_channel, Receiver, RecvTimeoutError, Sender, SyncSender};
+use std::sync::mpsc::{
+    channel, sync_channel, Receiver, RecvTimeoutError, Sender, SyncSender, TrySendError,
+};
 use std::sync::{Arc, Mutex, RwLock};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
 use crate::config::{Config, WatchMode};
-use crate::detect::Engine;
-use crate::finding::Fingerprinter;
-use crate::isolate::{WorkerConfig, WorkerPool};
-use crate::pipeline::FileOutcome;
-use crate::store::Store;
-use crate::walk::{walk, WalkItem, WalkOptions};
+use crate::outcome::{FileRef, Outcome};
+use crate::scanner::{Isolation, Scanner};
+use crate::store::{RootCheck, RunCounts, Store, WriterLock};
+use crate::walk::{walk_below, WalkItem};
 
 /// Shutdown and reload requests (from signals, or Windows' service manager).
 #[derive(Clone, Default)]
@@ -41,378 +51,550 @@ pub struct Control {
     pub reload: Arc<AtomicBool>,
 }
 
-/// What the scan side needs; swapped as a whole on reload.
-struct Scanner {
-    pool: WorkerPool,
-    set_version: String,
+/// How the service runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Mode {
+    /// Until stopped: reconcile walks, file events, workers.
+    #[default]
+    Resident,
+    /// One reconcile walk of every root, then exit (scheduled use, tests).
+    Once,
 }
 
+/// Messages to the writer.
 enum ToWriter {
-    Outcome(FileOutcome, i64),
-    Touch(PathBuf, i64),
+    Outcome(Box<Outcome>, i64, Arc<str>),
     /// The service's state for `mamori status` (jobs waiting).
     Queue(usize),
     Deleted(PathBuf, i64),
     BeginRun(Vec<PathBuf>, String, Sender<i64>),
-    FinishRun(i64, Vec<PathBuf>, u64),
+    FinishRun(i64, Vec<RootCheck>),
 }
 
+/// One file to scan.
 struct Job {
     path: PathBuf,
     size: u64,
+    mtime_ns: i64,
     run: i64,
     reconcile: bool,
     /// The stored content hash (the walk's second check).
     known_hash: Option<[u8; 32]>,
 }
 
-fn build_scanner(cfg: &Config, key: [u8; 32], exe: &Path) -> anyhow::Result<Scanner> {
-    let engine = Engine::load(cfg.scan.detectors_dir.as_deref(), Fingerprinter::new(key))
-        .context("loading detectors")?;
-    let failures: Vec<String> = engine
-        .detectors()
-        .iter()
-        .flat_map(|d| engine.check_examples(d))
-        .collect();
-    if !failures.is_empty() {
-        anyhow::bail!("detector examples fail: {}", failures.join("; "));
-    }
-    let set_version = engine.set_version().to_string();
-    let pool = WorkerPool::new(WorkerConfig {
-        exe: exe.to_path_buf(),
-        detectors: cfg.scan.detectors_dir.clone(),
-        limits: cfg.limits(),
-        memory_bytes: cfg.scan.worker_memory_bytes,
-        key,
-        internal_domains: cfg.scan.internal_domains.clone(),
-    });
-    Ok(Scanner { pool, set_version })
+/// Paths whose events are settling: when to look again, and their last
+/// seen (size, mtime).
+type Pending = HashMap<PathBuf, (Instant, Option<(u64, i64)>)>;
+
+/// What the threads share.
+struct Shared {
+    cfg: Config,
+    roots: Vec<PathBuf>,
+    stop: Arc<AtomicBool>,
+    scanner: RwLock<Arc<Scanner>>,
+    /// Paths queued or in flight (a path is never scanned twice at once).
+    queued: Mutex<HashSet<PathBuf>>,
+    /// Reconcile jobs not yet done (the deletion sweep waits for them).
+    reconcile_pending: AtomicUsize,
+    /// Why the service must stop, when a thread failed.
+    failure: Mutex<Option<String>>,
 }
 
-/// Runs the service until `control.shutdown` is set.
-pub fn run(config_path: &Path, control: Control) -> anyhow::Result<()> {
+impl Shared {
+    fn stopping(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+
+    fn scanner(&self) -> Arc<Scanner> {
+        self.scanner
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Records a thread's failure and stops the service.
+    fn fail(&self, what: String) {
+        tracing::error!("{what}; the service stops (exit code 1) so that it can be restarted");
+        let mut f = self.failure.lock().unwrap_or_else(|e| e.into_inner());
+        if f.is_none() {
+            *f = Some(what);
+        }
+        self.stop.store(true, Ordering::SeqCst);
+    }
+
+    fn failure(&self) -> Option<String> {
+        self.failure
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}
+
+/// Runs the service until `control.shutdown` is set (or, with
+/// [`Mode::Once`], until one walk is done). Returns an error when a thread
+/// failed: the caller exits non-zero.
+pub fn run(config_path: &Path, control: Control, mode: Mode) -> anyhow::Result<()> {
     let cfg = Config::load(config_path)?;
+    cfg.check_database_dir().map_err(anyhow::Error::msg)?;
+    for problem in cfg.check_machine() {
+        tracing::warn!("{problem}");
+    }
+    let _lock = WriterLock::acquire(&cfg.store.database)?;
     let key = crate::keys::load_or_create(&cfg.key_file())
         .with_context(|| format!("fingerprint key {}", cfg.key_file().display()))?;
-    let exe = std::env::current_exe().context("locating the mamori executable")?;
-    let store = Store::open(&cfg.store.database)
+    let scanner = Scanner::build(cfg.scan.clone(), key, Isolation::Workers)?;
+    let store = Store::open(&cfg.store.database, &scanner.keys)
         .with_context(|| format!("opening {}", cfg.store.database.display()))?;
-    store.check_key(&Fingerprinter::new(key).key_check())?;
     store.close_interrupted_runs()?;
-    store.log("service_started", &config_path.display().to_string())?;
-    let reader = Mutex::new(Store::open_read_only(&cfg.store.database)?);
-    let scanner = Arc::new(RwLock::new(Arc::new(build_scanner(&cfg, key, &exe)?)));
+    store.log("service_started", &crate::paths::display(config_path))?;
+    let reader = Store::open_read_only(&cfg.store.database)?;
     let roots: Vec<PathBuf> = cfg.roots.iter().map(|r| r.path.clone()).collect();
-    let walk_opts = WalkOptions::new(&[], &cfg.scan.exclude, cfg.scan.default_excludes)?;
+    let shared = Arc::new(Shared {
+        roots: roots.clone(),
+        stop: control.shutdown.clone(),
+        scanner: RwLock::new(Arc::new(scanner)),
+        queued: Mutex::new(HashSet::new()),
+        reconcile_pending: AtomicUsize::new(0),
+        failure: Mutex::new(None),
+        cfg,
+    });
 
     let (to_writer, writer_rx) = sync_channel::<ToWriter>(256);
-    let (hi_tx, hi_rx) = sync_channel::<Job>(cfg.service.queue_capacity);
-    let (lo_tx, lo_rx) = sync_channel::<Job>(cfg.service.queue_capacity);
-    let (hi_rx, lo_rx) = (Mutex::new(hi_rx), Mutex::new(lo_rx));
-    let queued: Mutex<HashSet<PathBuf>> = Mutex::new(HashSet::new());
-    let reconcile_pending = AtomicUsize::new(0);
-    let stop = &control.shutdown;
+    let (hi_tx, hi_rx) = sync_channel::<Job>(shared.cfg.service.queue_capacity);
+    let (lo_tx, lo_rx) = sync_channel::<Job>(shared.cfg.service.queue_capacity);
+    let queues = Arc::new((Mutex::new(hi_rx), Mutex::new(lo_rx)));
+    // File events, and files to look at again (changed while read).
+    let (ev_tx, ev_rx) = channel::<notify::Result<notify::Event>>();
 
     // The run that event-driven scans are recorded under.
-    let event_run = store.begin_run(&roots, &scanner.read().expect("lock").set_version)?;
-    let workers = if cfg.scan.workers == 0 {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2)
-            .min(8)
-    } else {
-        cfg.scan.workers
+    let event_run = match mode {
+        Mode::Resident => Some(store.begin_run(&roots, shared.scanner().set_version())?),
+        Mode::Once => None,
     };
+    let mut threads: Vec<(&'static str, JoinHandle<()>)> = Vec::new();
+    let spawn = |name: &'static str,
+                 f: Box<dyn FnOnce() + Send>|
+     -> anyhow::Result<(&'static str, JoinHandle<()>)> {
+        Ok((
+            name,
+            std::thread::Builder::new()
+                .name(format!("mamori-{name}"))
+                .spawn(f)?,
+        ))
+    };
+    {
+        let shared = shared.clone();
+        threads.push(spawn(
+            "writer",
+            Box::new(move || {
+                if let Err(e) = writer(store, writer_rx, &shared, event_run) {
+                    shared.fail(format!("the store writer failed: {e:#}"));
+                }
+            }),
+        )?);
+    }
+    for _ in 0..shared.scanner().settings.threads() {
+        let (shared, queues, to_writer, ev_tx) = (
+            shared.clone(),
+            queues.clone(),
+            to_writer.clone(),
+            ev_tx.clone(),
+        );
+        threads.push(spawn(
+            "scan",
+            Box::new(move || scan_worker(&shared, &queues.0, &queues.1, &to_writer, &ev_tx)),
+        )?);
+    }
+    {
+        let (shared, to_writer) = (shared.clone(), to_writer.clone());
+        threads.push(spawn(
+            "reconcile",
+            Box::new(move || {
+                if let Err(e) = reconcile(&shared, &to_writer, &lo_tx, &reader, mode) {
+                    if !shared.stopping() {
+                        shared.fail(format!("the reconcile walk failed: {e:#}"));
+                    }
+                }
+            }),
+        )?);
+    }
+    if let Some(run) = event_run {
+        let (shared, to_writer) = (shared.clone(), to_writer.clone());
+        let ev_tx = ev_tx.clone();
+        threads.push(spawn(
+            "watch",
+            Box::new(move || {
+                if let Err(e) = watch(&shared, ev_tx, ev_rx, &to_writer, &hi_tx, run) {
+                    shared.fail(format!("the file watcher failed: {e:#}"));
+                }
+            }),
+        )?);
+    }
+    drop(ev_tx);
 
-    std::thread::scope(|s| -> anyhow::Result<()> {
-        // Writer: the only writing connection.
-        let roots_for_writer = roots.clone();
-        let writer = s.spawn(move || -> anyhow::Result<()> {
-            let mut store = store;
-            for msg in writer_rx {
-                match msg {
-                    ToWriter::Outcome(o, run) => {
-                        let set = scanner_set(&o);
-                        let root = roots_for_writer
-                            .iter()
-                            .find(|r| o.path.starts_with(r))
-                            .cloned();
-                        if o.unchanged {
-                            store.touch_changed_mtime(run, &o)?;
-                        } else {
-                            store.record(run, root.as_deref(), &o, &set)?;
-                        }
-                    }
-                    ToWriter::Queue(n) => store.set_meta("queue_length", &n.to_string())?,
-                    ToWriter::Touch(p, run) => store.touch(run, &p)?,
-                    ToWriter::Deleted(p, run) => {
-                        store.mark_deleted(run, &p)?;
-                    }
-                    ToWriter::BeginRun(roots, set, reply) => {
-                        let _ = reply.send(store.begin_run(&roots, &set)?);
-                    }
-                    ToWriter::FinishRun(run, roots, files) => {
-                        store.finish_run(run, &roots, files, 0, 0)?;
-                    }
-                }
-            }
-            store.end_run(event_run, "stopped")?;
-            store.log("service_stopped", "")?;
-            Ok(())
-        });
-
-        // Scan workers: event jobs first.
-        let mut handles = Vec::new();
-        for _ in 0..workers {
-            let (hi_rx, lo_rx, queued, scanner, to_writer, pending) = (
-                &hi_rx,
-                &lo_rx,
-                &queued,
-                &scanner,
-                to_writer.clone(),
-                &reconcile_pending,
-            );
-            handles.push(s.spawn(move || loop {
-                // On shutdown, finish the file in hand but take no more.
-                if stop.load(Ordering::Relaxed) {
-                    return;
-                }
-                let job = hi_rx.lock().expect("lock").try_recv().ok().or_else(|| {
-                    lo_rx
-                        .lock()
-                        .expect("lock")
-                        .recv_timeout(Duration::from_millis(100))
-                        .ok()
-                });
-                let Some(job) = job else {
-                    if stop.load(Ordering::Relaxed) {
-                        return;
-                    }
-                    continue;
-                };
-                let sc = scanner.read().expect("lock").clone();
-                let run = job.run;
-                let outcome =
-                    sc.pool
-                        .scan_streaming(&job.path, job.size, job.known_hash, &mut |part| {
-                            let _ = to_writer
-                                .send(ToWriter::Outcome(part.with_set(&sc.set_version), run));
-                        });
-                queued.lock().expect("lock").remove(&job.path);
-                let _ = to_writer.send(ToWriter::Outcome(outcome.with_set(&sc.set_version), run));
-                if job.reconcile {
-                    pending.fetch_sub(1, Ordering::SeqCst);
-                }
-            }));
+    supervise(&shared, &control, config_path, &to_writer, &threads);
+    drop(to_writer);
+    if let Some(failure) = shared.failure() {
+        // Threads may be blocked on the failed part: do not wait for them.
+        anyhow::bail!("{failure}");
+    }
+    tracing::info!("shutting down: finishing files in flight");
+    for (name, t) in threads {
+        if t.join().is_err() {
+            anyhow::bail!("the {name} thread failed while stopping");
         }
-
-        // Reconcile: walk every root now and every interval.
-        let reconcile = {
-            let (to_writer, queued, scanner, roots, walk_opts, reader, pending) = (
-                to_writer.clone(),
-                &queued,
-                &scanner,
-                &roots,
-                &walk_opts,
-                &reader,
-                &reconcile_pending,
-            );
-            let interval = Duration::from_secs(cfg.service.reconcile_interval_secs);
-            s.spawn(move || -> anyhow::Result<()> {
-                while !stop.load(Ordering::Relaxed) {
-                    let set = scanner.read().expect("lock").set_version.clone();
-                    let (reply, run_rx) = channel();
-                    to_writer.send(ToWriter::BeginRun(roots.clone(), set.clone(), reply))?;
-                    let run = run_rx.recv()?;
-                    tracing::info!(run, "reconcile walk started");
-                    let mut files = 0u64;
-                    for item in walk(roots, walk_opts) {
-                        if stop.load(Ordering::Relaxed) {
-                            break;
-                        }
-                        let WalkItem::File {
-                            path,
-                            size,
-                            mtime_ns,
-                        } = item
-                        else {
-                            continue;
-                        };
-                        files += 1;
-                        // First check: size, mtime and detector set as stored.
-                        // Second (in the worker): the content hash.
-                        let (unchanged, known_hash) = {
-                            let conn = reader.lock().expect("lock");
-                            crate::store::stored_state(&conn, &path, size, mtime_ns, &set)
-                        };
-                        if unchanged {
-                            to_writer.send(ToWriter::Touch(path, run))?;
-                        } else if queued.lock().expect("lock").insert(path.clone()) {
-                            pending.fetch_add(1, Ordering::SeqCst);
-                            // A full queue holds the walk back (bounded memory);
-                            // a shutdown lets it go.
-                            let mut job = Job {
-                                path,
-                                size,
-                                run,
-                                reconcile: true,
-                                known_hash,
-                            };
-                            loop {
-                                match lo_tx.try_send(job) {
-                                    Ok(()) => break,
-                                    Err(std::sync::mpsc::TrySendError::Full(j))
-                                        if !stop.load(Ordering::Relaxed) =>
-                                    {
-                                        job = j;
-                                        std::thread::sleep(Duration::from_millis(10));
-                                    }
-                                    Err(_) => break,
-                                }
-                            }
-                        } else {
-                            // Already queued by an event: make this run see it.
-                            to_writer.send(ToWriter::Touch(path, run))?;
-                        }
-                    }
-                    // Wait for this walk's files before sweeping deletions.
-                    while pending.load(Ordering::SeqCst) > 0 && !stop.load(Ordering::Relaxed) {
-                        std::thread::sleep(Duration::from_millis(50));
-                    }
-                    if stop.load(Ordering::Relaxed) {
-                        break;
-                    }
-                    to_writer.send(ToWriter::FinishRun(run, roots.clone(), files))?;
-                    tracing::info!(run, files, "reconcile walk finished");
-                    let until = Instant::now() + interval;
-                    while Instant::now() < until && !stop.load(Ordering::Relaxed) {
-                        std::thread::sleep(Duration::from_millis(100));
-                    }
-                }
-                Ok(())
-            })
-        };
-
-        // Watch: file-system events, debounced until size and mtime are stable.
-        let watched: Vec<PathBuf> = cfg
-            .roots
-            .iter()
-            .filter(|r| r.watch == WatchMode::Events)
-            .map(|r| r.path.clone())
-            .collect();
-        let watcher = {
-            let (to_writer, queued) = (to_writer.clone(), &queued);
-            let (debounce, stable) = (
-                Duration::from_millis(cfg.service.debounce_ms),
-                Duration::from_millis(cfg.service.stable_ms),
-            );
-            let walk_opts = &walk_opts;
-            s.spawn(move || -> anyhow::Result<()> {
-                if watched.is_empty() {
-                    return Ok(());
-                }
-                let (ev_tx, ev_rx) = channel::<notify::Result<notify::Event>>();
-                let mut w = notify::recommended_watcher(ev_tx)?;
-                for r in &watched {
-                    use notify::Watcher;
-                    if let Err(e) = w.watch(r, notify::RecursiveMode::Recursive) {
-                        tracing::warn!(
-                            "cannot watch {}: {e}; the reconcile walk still covers it",
-                            r.display()
-                        );
-                    }
-                }
-                watch_loop(
-                    ev_rx, &to_writer, &hi_tx, queued, event_run, debounce, stable, walk_opts,
-                    &watched, stop,
-                );
-                Ok(())
-            })
-        };
-
-        // Signals: shutdown and reload; the queue length for `mamori status`.
-        let mut last_queue = None;
-        let mut tick = 0u32;
-        while !stop.load(Ordering::Relaxed) {
-            tick += 1;
-            if tick % 20 == 0 {
-                let n = queued.lock().expect("lock").len();
-                if last_queue != Some(n) {
-                    let _ = to_writer.send(ToWriter::Queue(n));
-                    last_queue = Some(n);
-                }
-            }
-            if control.reload.swap(false, Ordering::SeqCst) {
-                match Config::load(config_path)
-                    .map_err(anyhow::Error::from)
-                    .and_then(|c| build_scanner(&c, key, &exe))
-                {
-                    Ok(new) => {
-                        *scanner.write().expect("lock") = Arc::new(new);
-                        tracing::info!("configuration and detectors reloaded");
-                    }
-                    Err(e) => {
-                        tracing::error!("reload refused, keeping the running configuration: {e:#}")
-                    }
-                }
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        tracing::info!("shutting down: finishing files in flight");
-        let _ = reconcile.join();
-        let _ = watcher.join();
-        for h in handles {
-            let _ = h.join();
-        }
-        drop(to_writer);
-        writer.join().expect("writer thread")?;
-        Ok(())
-    })
+    }
+    if let Some(failure) = shared.failure() {
+        anyhow::bail!("{failure}");
+    }
+    Ok(())
 }
 
-fn scanner_set(o: &FileOutcome) -> String {
-    o.detector_set.clone().unwrap_or_default()
-}
-
-impl FileOutcome {
-    fn with_set(mut self, set: &str) -> FileOutcome {
-        self.detector_set = Some(set.to_string());
-        self
+/// The main thread's loop: reload on SIGHUP, report the queue length, and
+/// notice a thread that ended while the service was not stopping.
+fn supervise(
+    shared: &Shared,
+    control: &Control,
+    config_path: &Path,
+    to_writer: &SyncSender<ToWriter>,
+    threads: &[(&'static str, JoinHandle<()>)],
+) {
+    let mut last_queue = None;
+    let mut tick = 0u32;
+    while !shared.stopping() {
+        tick += 1;
+        if let Some((name, _)) = threads.iter().find(|(_, t)| t.is_finished()) {
+            // A thread ends on its own only when it failed (it said why),
+            // panicked, or (one walk done) asked the service to stop.
+            if !shared.stopping() {
+                shared.fail(format!("the {name} thread ended unexpectedly"));
+            }
+            return;
+        }
+        if tick.is_multiple_of(20) {
+            let n = shared
+                .queued
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .len();
+            if last_queue != Some(n) {
+                let _ = to_writer.try_send(ToWriter::Queue(n));
+                last_queue = Some(n);
+            }
+        }
+        if control.reload.swap(false, Ordering::SeqCst) {
+            reload(shared, config_path);
+        }
+        std::thread::sleep(Duration::from_millis(100));
     }
 }
 
+/// SIGHUP: a new scanner from the changed configuration, if it is valid.
+fn reload(shared: &Shared, config_path: &Path) {
+    let result = Config::load(config_path)
+        .map_err(anyhow::Error::from)
+        .and_then(|c| {
+            let key = crate::keys::load_or_create(&c.key_file())?;
+            Scanner::build(c.scan.clone(), key, Isolation::Workers)
+        });
+    match result {
+        Ok(new) => {
+            *shared.scanner.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(new);
+            tracing::info!("configuration and detectors reloaded");
+        }
+        Err(e) => tracing::error!("reload refused, keeping the running configuration: {e:#}"),
+    }
+}
+
+/// The writer: the only writing connection. Counts each run's files and
+/// findings; at the end closes the runs still open as `interrupted`.
+fn writer(
+    mut store: Store,
+    rx: Receiver<ToWriter>,
+    shared: &Shared,
+    event_run: Option<i64>,
+) -> anyhow::Result<()> {
+    let mut open_runs: HashMap<i64, RunCounts> = HashMap::new();
+    if let Some(run) = event_run {
+        open_runs.insert(run, RunCounts::default());
+    }
+    for msg in rx {
+        match msg {
+            ToWriter::Outcome(o, run, set) => {
+                let root = shared
+                    .roots
+                    .iter()
+                    .find(|r| o.file().path.starts_with(r))
+                    .cloned();
+                store.record(run, root.as_deref(), &o, &set)?;
+                let c = open_runs.entry(run).or_default();
+                if let Some(content) = o.content() {
+                    c.findings += content.findings.len() as u64;
+                    c.unreadable += content.unreadable.len() as u64;
+                }
+                if o.is_last() {
+                    c.files += 1;
+                }
+            }
+            ToWriter::Queue(n) => store.set_meta("queue_length", &n.to_string())?,
+            ToWriter::Deleted(p, run) => {
+                store.mark_deleted(run, &p)?;
+            }
+            ToWriter::BeginRun(roots, set, reply) => {
+                let run = store.begin_run(&roots, &set)?;
+                open_runs.insert(run, RunCounts::default());
+                let _ = reply.send(run);
+            }
+            ToWriter::FinishRun(run, checks) => {
+                let counts = open_runs.remove(&run).unwrap_or_default();
+                store.finish_run(run, &checks, counts)?;
+            }
+        }
+    }
+    for (run, counts) in open_runs {
+        store.end_run(run, "interrupted", counts)?;
+    }
+    store.log("service_stopped", "")?;
+    Ok(())
+}
+
+/// A scan worker: event jobs first, then reconcile jobs; scans in worker
+/// processes; a file that changed while it was read is looked at again.
+fn scan_worker(
+    shared: &Shared,
+    hi: &Mutex<Receiver<Job>>,
+    lo: &Mutex<Receiver<Job>>,
+    to_writer: &SyncSender<ToWriter>,
+    again: &Sender<notify::Result<notify::Event>>,
+) {
+    loop {
+        // On shutdown, finish the file in hand but take no more.
+        if shared.stopping() {
+            return;
+        }
+        let job = hi
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .try_recv()
+            .ok()
+            .or_else(|| {
+                lo.lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .recv_timeout(Duration::from_millis(100))
+                    .ok()
+            });
+        let Some(job) = job else { continue };
+        let scanner = shared.scanner();
+        let set: Arc<str> = Arc::from(scanner.set_version());
+        let run = job.run;
+        let file = FileRef::new(job.path.clone(), job.size, job.mtime_ns);
+        let mut writer_gone = false;
+        let outcome = scanner.scan_file(&shared.roots, file, job.known_hash, &mut |part| {
+            writer_gone |= to_writer
+                .send(ToWriter::Outcome(Box::new(part), run, set.clone()))
+                .is_err();
+        });
+        let changed = matches!(&outcome, Outcome::Done { end, .. } if end.changed_during_scan);
+        shared
+            .queued
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&job.path);
+        if writer_gone
+            || to_writer
+                .send(ToWriter::Outcome(Box::new(outcome), run, set))
+                .is_err()
+        {
+            return; // the writer failed: the supervisor stops the service
+        }
+        if job.reconcile {
+            shared.reconcile_pending.fetch_sub(1, Ordering::SeqCst);
+        }
+        if changed {
+            // Look again once it has settled (as if an event came).
+            let ev = notify::Event::new(notify::EventKind::Modify(notify::event::ModifyKind::Any))
+                .add_path(job.path);
+            let _ = again.send(Ok(ev));
+        }
+    }
+}
+
+/// The reconcile walk: every root now and every interval (once, in
+/// [`Mode::Once`]).
+fn reconcile(
+    shared: &Shared,
+    to_writer: &SyncSender<ToWriter>,
+    lo: &SyncSender<Job>,
+    reader: &rusqlite::Connection,
+    mode: Mode,
+) -> anyhow::Result<()> {
+    let interval = Duration::from_secs(shared.cfg.service.reconcile_interval_secs);
+    while !shared.stopping() {
+        let scanner = shared.scanner();
+        let set = scanner.set_version().to_string();
+        let (reply, run_rx) = channel();
+        to_writer.send(ToWriter::BeginRun(shared.roots.clone(), set.clone(), reply))?;
+        let run = run_rx.recv()?;
+        tracing::info!(run, "reconcile walk started");
+        let mut checks = Vec::new();
+        for root in &shared.roots {
+            let mut check = RootCheck::inspect(root);
+            if check.problem.is_none() {
+                check.files = walk_root(shared, &scanner, root, run, &set, reader, to_writer, lo)?;
+            } else {
+                tracing::warn!(
+                    root = %crate::paths::display(root),
+                    "root unavailable: {}",
+                    check.problem.as_deref().unwrap_or_default()
+                );
+            }
+            checks.push(check);
+            if shared.stopping() {
+                return Ok(());
+            }
+        }
+        // Wait for this walk's files before sweeping deletions.
+        while shared.reconcile_pending.load(Ordering::SeqCst) > 0 && !shared.stopping() {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        if shared.stopping() {
+            return Ok(());
+        }
+        let files: u64 = checks.iter().map(|c| c.files).sum();
+        to_writer.send(ToWriter::FinishRun(run, checks))?;
+        tracing::info!(run, files, "reconcile walk finished");
+        if mode == Mode::Once {
+            shared.stop.store(true, Ordering::SeqCst);
+            return Ok(());
+        }
+        let until = Instant::now() + interval;
+        while Instant::now() < until && !shared.stopping() {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    Ok(())
+}
+
+/// Walks one root: unchanged files are touched, the others queued (a full
+/// queue holds the walk back: bounded memory). Returns the files seen.
 #[allow(clippy::too_many_arguments)]
-fn watch_loop(
+fn walk_root(
+    shared: &Shared,
+    scanner: &Scanner,
+    root: &Path,
+    run: i64,
+    set: &str,
+    reader: &rusqlite::Connection,
+    to_writer: &SyncSender<ToWriter>,
+    lo: &SyncSender<Job>,
+) -> anyhow::Result<u64> {
+    let mut files = 0u64;
+    for item in walk_below(root, root.to_path_buf(), &scanner.walk) {
+        if shared.stopping() {
+            break;
+        }
+        let (path, size, mtime_ns) = match item {
+            WalkItem::File {
+                path,
+                size,
+                mtime_ns,
+            } => (path, size, mtime_ns),
+            WalkItem::Unreadable {
+                path,
+                reason,
+                detail,
+            } => {
+                files += 1;
+                let mut o = Outcome::unreadable(FileRef::new(path, 0, 0), reason, None, detail);
+                scanner.finish_outcome(&shared.roots, &mut o);
+                to_writer.send(ToWriter::Outcome(Box::new(o), run, Arc::from(set)))?;
+                continue;
+            }
+            WalkItem::Missing { .. } => continue,
+        };
+        files += 1;
+        // First check: size, mtime and detector set as stored.
+        // Second (in the worker): the content hash.
+        let (unchanged, known_hash) =
+            crate::store::stored_state(reader, &scanner.keys, &path, size, mtime_ns, set);
+        let newly_queued = !unchanged
+            && shared
+                .queued
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(path.clone());
+        if !newly_queued {
+            // Unchanged, or already queued by an event: make this run see it.
+            let o = Outcome::Unchanged {
+                file: FileRef::new(path, size, mtime_ns),
+                by_hash: false,
+            };
+            to_writer.send(ToWriter::Outcome(Box::new(o), run, Arc::from(set)))?;
+            continue;
+        }
+        shared.reconcile_pending.fetch_add(1, Ordering::SeqCst);
+        let mut job = Job {
+            path,
+            size,
+            mtime_ns,
+            run,
+            reconcile: true,
+            known_hash,
+        };
+        loop {
+            match lo.try_send(job) {
+                Ok(()) => break,
+                Err(TrySendError::Full(j)) if !shared.stopping() => {
+                    job = j;
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                Err(_) => break,
+            }
+        }
+    }
+    Ok(files)
+}
+
+/// File events for `watch = "events"` roots (and files to look at again),
+/// debounced until size and mtime are stable.
+fn watch(
+    shared: &Shared,
+    ev_tx: Sender<notify::Result<notify::Event>>,
     events: Receiver<notify::Result<notify::Event>>,
     to_writer: &SyncSender<ToWriter>,
     hi: &SyncSender<Job>,
-    queued: &Mutex<HashSet<PathBuf>>,
     run: i64,
-    debounce: Duration,
-    stable: Duration,
-    walk_opts: &WalkOptions,
-    roots: &[PathBuf],
-    stop: &AtomicBool,
-) {
+) -> anyhow::Result<()> {
+    let watched: Vec<PathBuf> = shared
+        .cfg
+        .roots
+        .iter()
+        .filter(|r| r.watch == WatchMode::Events)
+        .map(|r| r.path.clone())
+        .collect();
+    let mut watcher = notify::recommended_watcher(ev_tx)?;
+    for r in &watched {
+        use notify::Watcher;
+        if let Err(e) = watcher.watch(r, notify::RecursiveMode::Recursive) {
+            tracing::warn!(
+                root = %crate::paths::display(r),
+                "cannot watch: {e}; the reconcile walk still covers it"
+            );
+        }
+    }
+    let debounce = Duration::from_millis(shared.cfg.service.debounce_ms);
+    let stable = Duration::from_millis(shared.cfg.service.stable_ms);
     // path → (when to look again, last seen (size, mtime))
-    let mut pending: HashMap<PathBuf, (Instant, Option<(u64, i64)>)> = HashMap::new();
-    while !stop.load(Ordering::Relaxed) {
+    let mut pending: Pending = HashMap::new();
+    while !shared.stopping() {
         match events.recv_timeout(Duration::from_millis(50)) {
             Ok(Ok(ev)) => {
-                use notify::EventKind;
-                if matches!(ev.kind, EventKind::Access(_)) {
+                if matches!(ev.kind, notify::EventKind::Access(_)) {
                     continue;
                 }
                 for p in ev.paths {
-                    let rel_ok = roots
-                        .iter()
-                        .find(|r| p.starts_with(r))
-                        .is_some_and(|r| !walk_opts.excludes(p.strip_prefix(r).unwrap_or(&p)));
-                    if rel_ok {
-                        pending
-                            .entry(p)
-                            .or_insert((Instant::now() + debounce, None))
-                            .0 = Instant::now() + debounce;
+                    if shared.roots.iter().any(|r| p.starts_with(r)) {
+                        pending.insert(p, (Instant::now() + debounce, None));
                     }
                 }
             }
@@ -420,7 +602,7 @@ fn watch_loop(
                 tracing::warn!("file events: {e}; the reconcile walk still covers the roots")
             }
             Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => return,
+            Err(RecvTimeoutError::Disconnected) => return Ok(()),
         }
         let now = Instant::now();
         let due: Vec<PathBuf> = pending
@@ -429,51 +611,98 @@ fn watch_loop(
             .map(|(p, _)| p.clone())
             .collect();
         for p in due {
-            let (_, last) = pending.remove(&p).expect("present");
-            match std::fs::symlink_metadata(&p) {
-                Err(_) => {
-                    let _ = to_writer.send(ToWriter::Deleted(p, run));
-                }
-                Ok(m) if m.is_file() => {
-                    let cur = (m.len(), m.modified().map(crate::time::nanos).unwrap_or(0));
-                    if last != Some(cur) {
-                        // Still being written (or first look): look again later.
-                        pending.insert(p, (now + stable, Some(cur)));
-                    } else if queued.lock().expect("lock").insert(p.clone()) {
-                        // A full event queue drops the event: the reconcile walk
-                        // will see the file.
-                        if hi
-                            .try_send(Job {
-                                path: p.clone(),
-                                size: cur.0,
-                                run,
-                                reconcile: false,
-                                known_hash: None,
-                            })
-                            .is_err()
-                        {
-                            queued.lock().expect("lock").remove(&p);
-                        }
-                    }
-                }
-                Ok(m) if m.is_dir() => {
-                    // A directory created (or moved in): files put into it before
-                    // its watch was added raise no event of their own (an inotify
-                    // race), so look inside.
-                    for e in walkdir::WalkDir::new(&p)
-                        .follow_links(false)
-                        .into_iter()
-                        .flatten()
-                    {
-                        if e.file_type().is_file() {
-                            pending
-                                .entry(e.into_path())
-                                .or_insert((now + debounce, None));
-                        }
-                    }
-                }
-                Ok(_) => {}
-            }
+            let Some((_, last)) = pending.remove(&p) else {
+                continue;
+            };
+            look_at(
+                shared,
+                &mut pending,
+                p,
+                last,
+                now,
+                stable,
+                debounce,
+                to_writer,
+                hi,
+                run,
+            )?;
         }
     }
+    Ok(())
+}
+
+/// A path whose events have settled: a deletion (of a file or a whole
+/// directory), a file to queue once stable, or a directory to look into.
+#[allow(clippy::too_many_arguments)]
+fn look_at(
+    shared: &Shared,
+    pending: &mut Pending,
+    p: PathBuf,
+    last: Option<(u64, i64)>,
+    now: Instant,
+    stable: Duration,
+    debounce: Duration,
+    to_writer: &SyncSender<ToWriter>,
+    hi: &SyncSender<Job>,
+    run: i64,
+) -> anyhow::Result<()> {
+    let Some(root) = shared.roots.iter().find(|r| p.starts_with(r)) else {
+        return Ok(());
+    };
+    let scanner = shared.scanner();
+    let rel = p.strip_prefix(root).unwrap_or(&p);
+    match std::fs::symlink_metadata(&p) {
+        Err(_) => {
+            // Gone: the file, or every file under a directory moved away.
+            // A missing root itself is not a deletion (an unmount).
+            if &p != root && root.exists() {
+                to_writer.send(ToWriter::Deleted(p, run))?;
+            }
+        }
+        Ok(m) if m.is_file() => {
+            if !scanner.walk.admits(rel) {
+                return Ok(());
+            }
+            let cur = (m.len(), m.modified().map(crate::time::nanos).unwrap_or(0));
+            if last != Some(cur) {
+                // Still being written (or first look): look again later.
+                pending.insert(p, (now + stable, Some(cur)));
+            } else if shared
+                .queued
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(p.clone())
+            {
+                let job = Job {
+                    path: p.clone(),
+                    size: cur.0,
+                    mtime_ns: cur.1,
+                    run,
+                    reconcile: false,
+                    known_hash: None,
+                };
+                // A full event queue drops the event: the reconcile walk
+                // will see the file.
+                if hi.try_send(job).is_err() {
+                    shared
+                        .queued
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .remove(&p);
+                }
+            }
+        }
+        Ok(m) if m.is_dir() => {
+            // A directory created (or moved in): files put into it before its
+            // watch was added raise no event of their own (an inotify race),
+            // so look inside, under the same rules as the walk.
+            for item in walk_below(root, p, &scanner.walk) {
+                if let WalkItem::File { path, .. } = item {
+                    pending.entry(path).or_insert((now + debounce, None));
+                }
+            }
+        }
+        Ok(_) => {}
+    }
+    Ok(())
 }

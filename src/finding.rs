@@ -153,19 +153,37 @@ impl FromStr for Confidence {
     }
 }
 
+/// The result of validating a candidate value (check digit, date, …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Validation {
+    Valid,
+    Invalid,
+    NotApplicable,
+}
+
+impl Validation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Validation::Valid => "valid",
+            Validation::Invalid => "invalid",
+            Validation::NotApplicable => "not_applicable",
+        }
+    }
+}
+
 /// Why a finding was made: auditors ask.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Explanation {
     /// The detector pattern's name.
     pub pattern: Arc<str>,
-    /// `valid`, `invalid` or `not_applicable`.
-    pub validation: &'static str,
+    pub validation: Validation,
     /// The context word that supported the finding, if any (a label, never a value).
     pub context_word: Option<Arc<str>>,
 }
 
 /// One piece of personal information found in a text unit.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     pub kind: Kind,
     pub confidence: Confidence,

@@ -9,15 +9,18 @@
 //! (`too_large` when it aborted, as a failed allocation does; `timeout`
 //! when it overran; `corrupt` otherwise) and a fresh worker takes its place.
 //!
-//! Protocol: the parent writes the fingerprint key (hex) as the first line
-//! on the worker's stdin, then one JSON job per line (`{"path":…,"size":…}`);
-//! the worker answers each with a [`WireOutcome`] as a postcard frame
-//! (4-byte little-endian length, then the bytes): a resident list can hold
-//! tens of thousands of findings, and JSON doubled the cost of scanning it.
-//! Findings cross the pipe already masked: no full value leaves the worker.
+//! Protocol: the worker's arguments are the scan settings
+//! ([`ScanSettings::to_args`]); the parent writes the secret key (hex) as
+//! the first line on the worker's stdin, then one job per frame; the worker
+//! answers each job with [`Outcome`] frames (parts of a large container,
+//! then the file's last outcome). A frame is a 4-byte little-endian length
+//! and postcard bytes: a resident list can hold tens of thousands of
+//! findings, and JSON doubled the cost of scanning it. Paths travel as
+//! bytes, so a name that is not UTF-8 crosses unchanged. Findings cross the
+//! pipe already masked: no full value leaves the worker.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
 use std::sync::Mutex;
@@ -26,180 +29,49 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::detect::Engine;
-use crate::extract::{Dispatcher, Limits, MemberPath, UnreadableReason};
-use crate::finding::{Confidence, Explanation, Finding, Fingerprinter, Kind};
-use crate::pipeline::{FileOutcome, Unreadable};
-use crate::text::Location;
+use crate::extract::{Dispatcher, UnreadableReason};
+use crate::keys::KeySet;
+use crate::outcome::{FileRef, Outcome};
+use crate::pipeline::FileScanner;
+use crate::settings::ScanSettings;
 
 /// How workers are started and limited.
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
     /// The mamori executable.
     pub exe: PathBuf,
-    pub detectors: Option<PathBuf>,
-    pub limits: Limits,
-    /// Address-space limit of each worker, in bytes (0 = none).
-    pub memory_bytes: u64,
+    pub settings: ScanSettings,
     pub key: [u8; 32],
-    /// The office's own mail domains.
-    pub internal_domains: Vec<String>,
 }
 
+/// One file for a worker to scan.
 #[derive(Serialize, Deserialize)]
 struct Job {
-    path: PathBuf,
-    size: u64,
+    file: FileRef,
     /// The stored content hash: equal means unchanged, nothing to extract.
     known_hash: Option<[u8; 32]>,
 }
 
-#[derive(Serialize, Deserialize)]
-struct WireFinding {
-    member: Vec<String>,
-    kind: Kind,
-    confidence: Confidence,
-    detector: String,
-    detector_version: u32,
-    location: String,
-    masked: String,
-    fingerprint: [u8; 32],
-    pattern: String,
-    validation: String,
-    context_word: Option<String>,
+/// Writes one length-prefixed postcard frame.
+fn write_frame(out: &mut impl Write, value: &impl Serialize) -> std::io::Result<()> {
+    let frame = postcard::to_stdvec(value).map_err(std::io::Error::other)?;
+    let len = u32::try_from(frame.len()).map_err(std::io::Error::other)?;
+    out.write_all(&len.to_le_bytes())?;
+    out.write_all(&frame)?;
+    out.flush()
 }
 
-#[derive(Serialize, Deserialize)]
-struct WireUnreadable {
-    member: Vec<String>,
-    reason: UnreadableReason,
-    format: Option<String>,
-    detail: String,
-}
-
-/// A file's outcome as it crosses the pipe.
-#[derive(Serialize, Deserialize)]
-pub struct WireOutcome {
-    size: u64,
-    format: Option<String>,
-    skipped: bool,
-    findings: Vec<WireFinding>,
-    unreadable: Vec<WireUnreadable>,
-    messages: Vec<(Vec<String>, crate::extract::mail::MailMeta)>,
-    partial: bool,
-    earlier_findings: bool,
-    modified_ns: i64,
-    content_hash: Option<[u8; 32]>,
-    unchanged: bool,
-}
-
-fn leak_str(s: Option<String>) -> Option<&'static str> {
-    // Format names are a small fixed set: intern them rather than leak per file.
-    s.map(|s| crate::extract::format_name_static(&s).unwrap_or("unknown"))
-}
-
-impl WireOutcome {
-    fn from_outcome(o: &FileOutcome) -> Self {
-        WireOutcome {
-            size: o.size,
-            format: o.format.map(str::to_string),
-            skipped: o.skipped,
-            partial: o.partial,
-            earlier_findings: o.earlier_findings,
-            modified_ns: o.modified_ns,
-            content_hash: o.content_hash,
-            unchanged: o.unchanged,
-            messages: o
-                .messages
-                .iter()
-                .map(|(m, meta)| (m.0.clone(), meta.clone()))
-                .collect(),
-            findings: o
-                .findings
-                .iter()
-                .map(|(m, f)| WireFinding {
-                    member: m.0.clone(),
-                    kind: f.kind,
-                    confidence: f.confidence,
-                    detector: f.detector_id.to_string(),
-                    detector_version: f.detector_version,
-                    location: f.location.to_string(),
-                    masked: f.masked.clone(),
-                    fingerprint: f.fingerprint,
-                    pattern: f.explanation.pattern.to_string(),
-                    validation: f.explanation.validation.to_string(),
-                    context_word: f.explanation.context_word.as_deref().map(str::to_string),
-                })
-                .collect(),
-            unreadable: o
-                .unreadable
-                .iter()
-                .map(|u| WireUnreadable {
-                    member: u.member.0.clone(),
-                    reason: u.reason,
-                    format: u.format.map(str::to_string),
-                    detail: u.detail.clone(),
-                })
-                .collect(),
-        }
+/// Reads one frame; None at a clean end of input.
+fn read_frame(r: &mut impl Read) -> std::io::Result<Option<Vec<u8>>> {
+    let mut len = [0u8; 4];
+    match r.read_exact(&mut len) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) => return Err(e),
     }
-
-    fn into_outcome(self, path: &Path) -> FileOutcome {
-        FileOutcome {
-            path: path.to_path_buf(),
-            size: self.size,
-            format: leak_str(self.format),
-            skipped: self.skipped,
-            partial: self.partial,
-            earlier_findings: self.earlier_findings,
-            modified_ns: self.modified_ns,
-            content_hash: self.content_hash,
-            unchanged: self.unchanged,
-            detector_set: None,
-            messages: self
-                .messages
-                .into_iter()
-                .map(|(m, meta)| (MemberPath(m), meta))
-                .collect(),
-            findings: self
-                .findings
-                .into_iter()
-                .map(|w| {
-                    (
-                        MemberPath(w.member),
-                        Finding {
-                            kind: w.kind,
-                            confidence: w.confidence,
-                            detector_id: w.detector.into(),
-                            detector_version: w.detector_version,
-                            location: Location::Named(w.location),
-                            masked: w.masked,
-                            fingerprint: w.fingerprint,
-                            explanation: Explanation {
-                                pattern: w.pattern.into(),
-                                validation: match w.validation.as_str() {
-                                    "valid" => "valid",
-                                    "invalid" => "invalid",
-                                    _ => "not_applicable",
-                                },
-                                context_word: w.context_word.map(Into::into),
-                            },
-                            span: 0..0,
-                        },
-                    )
-                })
-                .collect(),
-            unreadable: self
-                .unreadable
-                .into_iter()
-                .map(|u| Unreadable {
-                    member: MemberPath(u.member),
-                    reason: u.reason,
-                    format: leak_str(u.format),
-                    detail: u.detail,
-                })
-                .collect(),
-        }
-    }
+    let mut buf = vec![0u8; u32::from_le_bytes(len) as usize];
+    r.read_exact(&mut buf)?;
+    Ok(Some(buf))
 }
 
 /// One running worker.
@@ -213,19 +85,8 @@ impl Worker {
     fn spawn(cfg: &WorkerConfig) -> std::io::Result<Worker> {
         let mut cmd = Command::new(&cfg.exe);
         cmd.arg("__worker")
-            .arg("--max-file-size")
-            .arg(cfg.limits.max_file_size.to_string())
-            .arg("--timeout-secs")
-            .arg(cfg.limits.timeout.as_secs().to_string())
-            .arg("--memory-bytes")
-            .arg(cfg.memory_bytes.to_string());
-        if let Some(d) = &cfg.detectors {
-            cmd.arg("--detectors").arg(d);
-        }
-        for d in &cfg.internal_domains {
-            cmd.arg("--internal-domain").arg(d);
-        }
-        cmd.stdin(Stdio::piped())
+            .args(cfg.settings.to_args())
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
         let mut child = cmd.spawn()?;
@@ -238,13 +99,8 @@ impl Worker {
             .name("mamori-worker-reader".into())
             .spawn(move || {
                 let mut r = BufReader::new(stdout);
-                loop {
-                    let mut len = [0u8; 4];
-                    if r.read_exact(&mut len).is_err() {
-                        break;
-                    }
-                    let mut buf = vec![0u8; u32::from_le_bytes(len) as usize];
-                    if r.read_exact(&mut buf).is_err() || tx.send(buf).is_err() {
+                while let Ok(Some(frame)) = read_frame(&mut r) {
+                    if tx.send(frame).is_err() {
                         break;
                     }
                 }
@@ -272,107 +128,90 @@ pub struct WorkerPool {
 pub const MIN_WORKER_MEMORY: u64 = 64 * 1024 * 1024;
 
 impl WorkerPool {
-    pub fn new(mut cfg: WorkerConfig) -> Self {
-        if cfg.memory_bytes != 0 && cfg.memory_bytes < MIN_WORKER_MEMORY {
-            tracing::warn!(
-                "worker memory {} bytes is too small for a worker to start; using {MIN_WORKER_MEMORY}",
-                cfg.memory_bytes
-            );
-            cfg.memory_bytes = MIN_WORKER_MEMORY;
-        }
+    /// A pool; the settings must have been validated.
+    pub fn new(cfg: WorkerConfig) -> Self {
         WorkerPool {
             cfg,
             idle: Mutex::new(Vec::new()),
         }
     }
 
-    /// Scans one file in a worker. Never fails: problems become outcomes.
-    pub fn scan(&self, path: &Path, size: u64) -> FileOutcome {
-        let mut parts = Vec::new();
-        let mut last = self.scan_streaming(path, size, None, &mut |p| parts.push(p));
-        for p in parts {
-            last.merge(p);
-        }
-        last
-    }
-
-    /// Like [`WorkerPool::scan`], passing the parts of a large container
-    /// (mbox messages) to `on_part` as the worker sends them. The time limit
-    /// counts from the worker's last answer, so a long mbox that makes
-    /// progress is not cut off.
-    pub fn scan_streaming(
+    /// Scans one file in a worker, passing the parts of a large container
+    /// (mbox messages) to `on_part` as the worker sends them. Never fails:
+    /// problems become outcomes. The time limit counts from the worker's
+    /// last answer, so a long mbox that makes progress is not cut off.
+    pub fn scan(
         &self,
-        path: &Path,
-        size: u64,
+        file: FileRef,
         known_hash: Option<[u8; 32]>,
-        on_part: &mut dyn FnMut(FileOutcome),
-    ) -> FileOutcome {
-        let worker = self.idle.lock().expect("pool lock").pop();
+        on_part: &mut dyn FnMut(Outcome),
+    ) -> Outcome {
+        let worker = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
         let mut worker = match worker {
             Some(w) => w,
             None => match Worker::spawn(&self.cfg) {
                 Ok(w) => w,
                 Err(e) => {
-                    return FileOutcome::unreadable(
-                        path,
-                        size,
-                        UnreadableReason::Corrupt,
+                    return Outcome::failed(
+                        file,
                         format!("could not start an extraction worker: {e}"),
                     )
                 }
             },
         };
-        let job = serde_json::to_string(&Job {
-            path: path.to_path_buf(),
-            size,
+        let job = Job {
+            file: file.clone(),
             known_hash,
-        })
-        .expect("job serialises");
-        if writeln!(worker.stdin, "{job}")
-            .and_then(|_| worker.stdin.flush())
-            .is_err()
-        {
+        };
+        if write_frame(&mut worker.stdin, &job).is_err() {
             let status = worker.kill();
-            return died(path, size, status);
+            return died(file, status);
         }
         // The worker enforces the time limit between units itself; this
         // deadline catches a parser that never returns.
-        let deadline = self.cfg.limits.timeout + Duration::from_secs(5);
+        let deadline = Duration::from_secs(self.cfg.settings.timeout_secs) + Duration::from_secs(5);
         loop {
             match worker.frames.recv_timeout(deadline) {
-                Ok(frame) => match postcard::from_bytes::<WireOutcome>(&frame) {
-                    Ok(w) if w.partial => on_part(w.into_outcome(path)),
-                    Ok(w) => {
-                        self.idle.lock().expect("pool lock").push(worker);
-                        return w.into_outcome(path);
+                Ok(frame) => match postcard::from_bytes::<Outcome>(&frame) {
+                    Ok(o @ Outcome::Part { .. }) => on_part(with_path(o, &file)),
+                    Ok(o) => {
+                        self.idle
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .push(worker);
+                        return with_path(o, &file);
                     }
                     Err(e) => {
                         worker.kill();
-                        return FileOutcome::unreadable(
-                            path,
-                            size,
-                            UnreadableReason::Corrupt,
-                            format!("bad answer from worker: {e}"),
-                        );
+                        return Outcome::failed(file, format!("bad answer from worker: {e}"));
                     }
                 },
                 Err(RecvTimeoutError::Timeout) => {
                     worker.kill();
-                    tracing::warn!(path = %path.display(), "extraction worker overran its time limit; killed");
-                    return FileOutcome::unreadable(
-                        path,
-                        size,
+                    tracing::warn!("an extraction worker overran its time limit; killed");
+                    return Outcome::unreadable(
+                        file,
                         UnreadableReason::Timeout,
+                        None,
                         "extraction did not finish in time; worker stopped",
                     );
                 }
                 Err(RecvTimeoutError::Disconnected) => {
                     let status = worker.kill();
-                    return died(path, size, status);
+                    return died(file, status);
                 }
             }
         }
     }
+}
+
+/// The worker names the file by the path it was given; the parent's own
+/// `FileRef` is the one that counts (its display form, for one).
+fn with_path(mut o: Outcome, file: &FileRef) -> Outcome {
+    let f = o.file_mut();
+    f.path = file.path.clone();
+    f.display = file.display.clone();
+    o
 }
 
 impl Drop for WorkerPool {
@@ -391,7 +230,7 @@ impl Drop for WorkerPool {
 }
 
 /// The outcome for a file whose worker died.
-fn died(path: &Path, size: u64, status: Option<std::process::ExitStatus>) -> FileOutcome {
+fn died(file: FileRef, status: Option<std::process::ExitStatus>) -> Outcome {
     #[cfg(unix)]
     let signal = {
         use std::os::unix::process::ExitStatusExt;
@@ -402,25 +241,25 @@ fn died(path: &Path, size: u64, status: Option<std::process::ExitStatus>) -> Fil
         let _ = status;
         None
     };
-    tracing::warn!(path = %path.display(), ?signal, "extraction worker died");
+    tracing::warn!(?signal, "an extraction worker died");
     match signal {
         // A failed allocation aborts (SIGABRT); the kernel may also kill on memory.
-        Some(6) | Some(9) => FileOutcome::unreadable(
-            path,
-            size,
+        Some(6) | Some(9) => Outcome::unreadable(
+            file,
             UnreadableReason::TooLarge,
+            None,
             "extraction needed more memory than a worker may use",
         ),
-        Some(24) => FileOutcome::unreadable(
-            path,
-            size,
+        Some(24) => Outcome::unreadable(
+            file,
             UnreadableReason::Timeout,
+            None,
             "extraction used too much CPU time",
         ),
-        _ => FileOutcome::unreadable(
-            path,
-            size,
+        _ => Outcome::unreadable(
+            file,
             UnreadableReason::Corrupt,
+            None,
             "the extraction worker failed on this file",
         ),
     }
@@ -428,56 +267,43 @@ fn died(path: &Path, size: u64, status: Option<std::process::ExitStatus>) -> Fil
 
 /// The worker's side: limit itself, read the key, then answer jobs until
 /// stdin closes.
-pub fn worker_main(
-    detectors: Option<&Path>,
-    limits: Limits,
-    memory_bytes: u64,
-    internal: &[String],
-) -> anyhow::Result<()> {
-    limit_memory(memory_bytes);
-    let stdin = std::io::stdin();
-    let mut lines = stdin.lock().lines();
-    let key_line = lines
-        .next()
-        .ok_or_else(|| anyhow::anyhow!("no key on stdin"))??;
+pub fn worker_main(settings: &ScanSettings) -> anyhow::Result<()> {
+    limit_memory(settings.worker_memory_bytes.0);
+    let mut input = BufReader::new(std::io::stdin().lock());
+    let mut key_line = String::new();
+    input.read_line(&mut key_line)?;
     let mut key = [0u8; 32];
     hex::decode_to_slice(key_line.trim(), &mut key)?;
-    let engine = Engine::load(detectors, Fingerprinter::new(key))?;
+    let keys = KeySet::new(key);
+    let engine = Engine::load(
+        settings.detectors_dir.as_deref(),
+        keys.fingerprinter().clone(),
+    )?;
     let dispatcher = Dispatcher::default();
+    let limits = settings.limits();
+    let scanner = FileScanner {
+        engine: &engine,
+        dispatcher: &dispatcher,
+        limits: &limits,
+        keys: &keys,
+        internal: &settings.internal_domains,
+    };
     let stdout = std::io::stdout();
-    for line in lines {
-        let job: Job = serde_json::from_str(&line?)?;
-        let send = |o: &FileOutcome| -> std::io::Result<()> {
-            let frame = postcard::to_stdvec(&WireOutcome::from_outcome(o))
-                .map_err(std::io::Error::other)?;
-            let mut out = stdout.lock();
-            out.write_all(&(frame.len() as u32).to_le_bytes())?;
-            out.write_all(&frame)?;
-            out.flush()
-        };
+    while let Some(frame) = read_frame(&mut input)? {
+        let job: Job = postcard::from_bytes(&frame)?;
         let mut failed = None;
-        let outcome = crate::pipeline::scan_file_streaming(
-            &job.path,
-            job.size,
-            &engine,
-            &dispatcher,
-            &limits,
-            internal,
-            job.known_hash.as_ref(),
-            &mut |part| {
-                if failed.is_none() {
-                    failed = send(&part).err();
-                }
-            },
-        );
+        let outcome = scanner.scan(job.file, job.known_hash.as_ref(), &mut |part| {
+            if failed.is_none() {
+                failed = write_frame(&mut stdout.lock(), &part).err();
+            }
+        });
         if let Some(e) = failed {
             return Err(e.into());
         }
-        send(&outcome)?;
+        write_frame(&mut stdout.lock(), &outcome)?;
     }
     Ok(())
 }
-
 /// Caps this process's address space (Unix). Without it a hostile file can
 /// exhaust the machine's memory before the kernel intervenes.
 fn limit_memory(bytes: u64) {

@@ -6,7 +6,6 @@
 //! small, named interface; `mamori scan` and the service (`mamori run`)
 //! share them.
 
-pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod daemon;
@@ -15,13 +14,19 @@ pub mod extract;
 pub mod finding;
 pub mod isolate;
 pub mod keys;
+pub mod names;
 pub mod normalize;
 pub mod outbound;
+pub mod outcome;
 pub mod output;
+pub mod paths;
 pub mod pipeline;
+pub mod redact;
 pub mod scan;
+pub mod scanner;
 #[cfg(windows)]
 pub mod service_windows;
+pub mod settings;
 pub mod store;
 pub mod text;
 pub mod time;

@@ -7,31 +7,18 @@
 use std::collections::BTreeMap;
 
 use crate::extract::mail::is_internal;
-use crate::extract::MemberPath;
 use crate::finding::{Confidence, Kind};
-use crate::pipeline::FileOutcome;
+use crate::outcome::{Content, OutboundMessage};
 
-/// A flagged message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OutboundMessage {
-    /// The message (empty for a single .eml; `3` for an mbox's third message).
-    pub member: MemberPath,
-    /// Outside recipients' domains.
-    pub recipient_domains: Vec<String>,
-    /// Personal findings in the message, by kind.
-    pub kinds: BTreeMap<Kind, usize>,
-}
-
-/// The flag added to the JSONL lines of a flagged message's findings.
-pub const FLAG: &str = "outbound_leak_candidate";
-
-fn starts_with(member: &MemberPath, prefix: &MemberPath) -> bool {
-    member.0.len() >= prefix.0.len() && member.0[..prefix.0.len()] == prefix.0[..]
+/// The step: sets `content.outbound` to the messages of `content` that are
+/// outbound leak candidates.
+pub fn check(content: &mut Content, internal: &[String]) {
+    content.outbound = outbound_messages(content, internal);
 }
 
 /// The messages of `o` that are outbound leak candidates. Without internal
 /// domains nothing is outbound: mamori cannot tell the office's mail apart.
-pub fn outbound_messages(o: &FileOutcome, internal: &[String]) -> Vec<OutboundMessage> {
+pub fn outbound_messages(o: &Content, internal: &[String]) -> Vec<OutboundMessage> {
     if internal.is_empty() {
         return Vec::new();
     }
@@ -78,15 +65,4 @@ pub fn outbound_messages(o: &FileOutcome, internal: &[String]) -> Vec<OutboundMe
         }
     }
     out
-}
-
-/// The flagged message a finding at `member` belongs to (the innermost).
-pub fn message_of<'a>(
-    flagged: &'a [OutboundMessage],
-    member: &MemberPath,
-) -> Option<&'a OutboundMessage> {
-    flagged
-        .iter()
-        .filter(|m| starts_with(member, &m.member))
-        .max_by_key(|m| m.member.0.len())
 }

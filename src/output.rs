@@ -3,66 +3,19 @@
 //! One writer thread owns the sink, so lines never tear.
 
 use std::collections::BTreeMap;
-use std::io::{self, Write};
-use std::time::Duration;
+use std::io::Write;
 
 use serde::Serialize;
 
 use crate::finding::{Confidence, Kind};
-use crate::pipeline::FileOutcome;
+use crate::outcome::{Content, Outcome, OutcomeSink, ScanStats, SinkError, OUTBOUND_FLAG};
+use crate::paths::escape_control;
 
 /// Language of human-readable output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Lang {
     Ja,
     En,
-}
-
-/// Totals of one scan.
-#[derive(Debug, Clone, Default)]
-pub struct ScanStats {
-    pub files: u64,
-    pub bytes: u64,
-    pub files_with_findings: u64,
-    pub findings: u64,
-    pub unreadable: u64,
-    pub skipped_binary: u64,
-    /// Not opened: unchanged since the store last saw them.
-    pub unchanged: u64,
-    pub elapsed: Duration,
-}
-
-impl ScanStats {
-    /// Adds one outcome (counting only findings at or above `min`).
-    pub fn add(&mut self, o: &FileOutcome, min: Confidence) {
-        let n = o
-            .findings
-            .iter()
-            .filter(|(_, f)| f.confidence >= min)
-            .count() as u64;
-        self.findings += n;
-        self.unreadable += o.unreadable.len() as u64;
-        if o.partial {
-            return; // the file itself is counted with its last outcome
-        }
-        self.files += 1;
-        self.bytes += o.size;
-        if n > 0 || o.earlier_findings {
-            self.files_with_findings += 1;
-        }
-        if o.skipped {
-            self.skipped_binary += 1;
-        }
-        if o.unchanged {
-            self.unchanged += 1;
-        }
-    }
-}
-
-/// Consumes outcomes (the single writer).
-pub trait OutcomeSink {
-    fn accept(&mut self, outcome: &FileOutcome) -> io::Result<()>;
-    fn finish(&mut self, stats: &ScanStats) -> io::Result<()>;
 }
 
 /// One JSON line: the contract's fields first, then additions.
@@ -97,41 +50,49 @@ struct Line<'a> {
     flags: Vec<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     recipient_domains: Option<&'a [String]>,
+    /// The path's bytes in hex, when they are not UTF-8 (and the name holds
+    /// no identifier): `path` then shows them escaped as `\xNN`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path_hex: Option<String>,
 }
 
 /// Writes the findings contract: one JSON object per line, nothing else.
 pub struct JsonlSink<W: Write> {
     out: W,
     min: Confidence,
-    internal: Vec<String>,
 }
 
 impl<W: Write> JsonlSink<W> {
     pub fn new(out: W, min: Confidence) -> Self {
-        JsonlSink {
-            out,
-            min,
-            internal: Vec::new(),
-        }
-    }
-
-    /// The office's own mail domains, for the outbound check.
-    pub fn with_internal_domains(mut self, internal: Vec<String>) -> Self {
-        self.internal = internal;
-        self
+        JsonlSink { out, min }
     }
 }
 
+/// Whether a finding of `kind` at `member` carries the outbound flag.
+pub fn outbound_of<'c>(
+    content: &'c Content,
+    member: &crate::outcome::MemberPath,
+    kind: Kind,
+) -> Option<&'c crate::outcome::OutboundMessage> {
+    content
+        .outbound_of(member)
+        .filter(|_| kind != Kind::CorporateNumber)
+}
+
 impl<W: Write> OutcomeSink for JsonlSink<W> {
-    fn accept(&mut self, o: &FileOutcome) -> io::Result<()> {
-        let path = o.path.to_string_lossy();
-        let flagged = crate::outbound::outbound_messages(o, &self.internal);
-        for (member, f) in &o.findings {
+    fn accept(&mut self, o: &Outcome) -> Result<(), SinkError> {
+        let Some(content) = o.content() else {
+            return Ok(());
+        };
+        let file = o.file();
+        let path = file.shown();
+        let path_hex = (file.path.to_str().is_none() && path == crate::paths::display(&file.path))
+            .then(|| hex::encode(crate::paths::to_bytes(&file.path)));
+        for (member, f) in &content.findings {
             if f.confidence < self.min {
                 continue;
             }
-            let outbound = crate::outbound::message_of(&flagged, member)
-                .filter(|_| f.kind != crate::finding::Kind::CorporateNumber);
+            let outbound = outbound_of(content, member, f.kind);
             let line = Line {
                 path: &path,
                 member: member.to_contract(),
@@ -146,17 +107,16 @@ impl<W: Write> OutcomeSink for JsonlSink<W> {
                 detector_version: Some(f.detector_version),
                 fingerprint: Some(hex::encode(f.fingerprint)),
                 pattern: Some(&f.explanation.pattern),
-                validation: Some(f.explanation.validation),
+                validation: Some(f.explanation.validation.as_str()),
                 context_word: f.explanation.context_word.as_deref(),
-                flags: outbound
-                    .map(|_| vec![crate::outbound::FLAG])
-                    .unwrap_or_default(),
+                flags: outbound.map(|_| vec![OUTBOUND_FLAG]).unwrap_or_default(),
                 recipient_domains: outbound.map(|m| m.recipient_domains.as_slice()),
+                path_hex: path_hex.clone(),
             };
-            serde_json::to_writer(&mut self.out, &line)?;
+            serde_json::to_writer(&mut self.out, &line).map_err(std::io::Error::from)?;
             self.out.write_all(b"\n")?;
         }
-        for u in &o.unreadable {
+        for u in &content.unreadable {
             let line = Line {
                 path: &path,
                 member: u.member.to_contract(),
@@ -166,7 +126,7 @@ impl<W: Write> OutcomeSink for JsonlSink<W> {
                 location: "file".to_string(),
                 masked: "",
                 reason: Some(u.reason.as_str()),
-                format: u.format,
+                format: u.format.as_deref(),
                 detail: Some(&u.detail),
                 detector: None,
                 detector_version: None,
@@ -176,15 +136,16 @@ impl<W: Write> OutcomeSink for JsonlSink<W> {
                 context_word: None,
                 flags: Vec::new(),
                 recipient_domains: None,
+                path_hex: path_hex.clone(),
             };
-            serde_json::to_writer(&mut self.out, &line)?;
+            serde_json::to_writer(&mut self.out, &line).map_err(std::io::Error::from)?;
             self.out.write_all(b"\n")?;
         }
         Ok(())
     }
 
-    fn finish(&mut self, _stats: &ScanStats) -> io::Result<()> {
-        self.out.flush()
+    fn finish(&mut self, _stats: &ScanStats) -> Result<(), SinkError> {
+        Ok(self.out.flush()?)
     }
 }
 
@@ -195,19 +156,13 @@ pub struct SummarySink<W: Write> {
     min: Confidence,
     lang: Lang,
     files: BTreeMap<String, FileSummary>,
-    internal: Vec<String>,
 }
 
 #[derive(Default)]
 struct FileSummary {
     kinds: BTreeMap<Kind, [u32; 3]>,
-    outbound: Vec<crate::outbound::OutboundMessage>,
-    unreadable: Vec<(
-        Option<String>,
-        &'static str,
-        &'static str,
-        Option<&'static str>,
-    )>,
+    outbound: Vec<crate::outcome::OutboundMessage>,
+    unreadable: Vec<(Option<String>, &'static str, &'static str, Option<String>)>,
 }
 
 impl<W: Write> SummarySink<W> {
@@ -217,40 +172,33 @@ impl<W: Write> SummarySink<W> {
             min,
             lang,
             files: BTreeMap::new(),
-            internal: Vec::new(),
         }
-    }
-
-    /// The office's own mail domains, for the outbound check.
-    pub fn with_internal_domains(mut self, internal: Vec<String>) -> Self {
-        self.internal = internal;
-        self
     }
 }
 
 impl<W: Write> OutcomeSink for SummarySink<W> {
-    fn accept(&mut self, o: &FileOutcome) -> io::Result<()> {
+    fn accept(&mut self, o: &Outcome) -> Result<(), SinkError> {
+        let Some(content) = o.content() else {
+            return Ok(());
+        };
         let mut s = FileSummary::default();
-        for (_, f) in &o.findings {
+        for (_, f) in &content.findings {
             if f.confidence >= self.min {
                 s.kinds.entry(f.kind).or_default()[f.confidence as usize] += 1;
             }
         }
-        for u in &o.unreadable {
+        for u in &content.unreadable {
             s.unreadable.push((
                 u.member.to_contract(),
                 u.reason.as_str(),
                 u.reason.label_ja(),
-                u.format,
+                u.format.clone(),
             ));
         }
-        s.outbound = crate::outbound::outbound_messages(o, &self.internal);
+        s.outbound = content.outbound.clone();
         if !s.kinds.is_empty() || !s.unreadable.is_empty() {
             // Parts of one file (mbox messages) add up.
-            let e = self
-                .files
-                .entry(o.path.to_string_lossy().into_owned())
-                .or_default();
+            let e = self.files.entry(o.file().shown().into_owned()).or_default();
             for (k, c) in s.kinds {
                 let t = e.kinds.entry(k).or_default();
                 for i in 0..3 {
@@ -263,7 +211,7 @@ impl<W: Write> OutcomeSink for SummarySink<W> {
         Ok(())
     }
 
-    fn finish(&mut self, st: &ScanStats) -> io::Result<()> {
+    fn finish(&mut self, st: &ScanStats) -> Result<(), SinkError> {
         let ja = self.lang == Lang::Ja;
         for (path, s) in &self.files {
             writeln!(self.out, "{path}")?;
@@ -336,7 +284,10 @@ impl<W: Write> OutcomeSink for SummarySink<W> {
                     .as_ref()
                     .map(|m| format!(" [{m}]"))
                     .unwrap_or_default();
-                let format = format.map(|f| format!(" ({f})")).unwrap_or_default();
+                let format = format
+                    .as_ref()
+                    .map(|f| format!(" ({})", escape_control(f)))
+                    .unwrap_or_default();
                 if ja {
                     writeln!(self.out, "    読み取れません{member}: {reason_ja}{format}")?;
                 } else {
@@ -367,6 +318,36 @@ impl<W: Write> OutcomeSink for SummarySink<W> {
                 st.files, mb, secs, st.findings, st.files_with_findings, st.unreadable, st.skipped_binary, unchanged
             )?;
         }
-        self.out.flush()
+        if st.changed_during_scan > 0 {
+            if ja {
+                writeln!(
+                    self.out,
+                    "読み取り中に変更されたファイル {} 件（次回の走査で読み直します）",
+                    st.changed_during_scan
+                )?;
+            } else {
+                writeln!(
+                    self.out,
+                    "{} file(s) changed while being read (they are read again on the next scan)",
+                    st.changed_during_scan
+                )?;
+            }
+        }
+        if st.failed > 0 {
+            if ja {
+                writeln!(
+                    self.out,
+                    "走査できなかったファイル {} 件（mamori の内部エラー。終了コード 1）",
+                    st.failed
+                )?;
+            } else {
+                writeln!(
+                    self.out,
+                    "{} file(s) NOT scanned: mamori itself failed on them (exit code 1)",
+                    st.failed
+                )?;
+            }
+        }
+        Ok(self.out.flush()?)
     }
 }

@@ -1,6 +1,8 @@
-//! Scanning one file: read (read-only) → sniff → extract → detect, with the
-//! per-file budget and panic containment. Used by `mamori scan` and, later,
-//! by the daemon; where outcomes go is the caller's business.
+//! Scanning one file: open read-only → sniff → extract → detect, with the
+//! per-file budget and panic containment, and the steps that run after
+//! detection on every outcome (names, outbound check). Used in worker
+//! processes and, with `--no-isolation`, in the scanning process itself;
+//! where outcomes go is the caller's business.
 
 use std::io::Read;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -9,102 +11,52 @@ use std::time::Instant;
 
 use crate::detect::Engine;
 use crate::extract::{
-    Dispatched, Dispatcher, ExtractError, Format, Limits, MemberPath, ScanBudget, UnitSink,
-    UnreadableReason,
+    Dispatched, Dispatcher, DocumentMeta, ExtractError, Format, Limits, MemberPath, ScanBudget,
+    UnitSink, UnreadableReason,
 };
 use crate::finding::Finding;
+use crate::keys::KeySet;
+use crate::names::MemberNames;
+use crate::outcome::{Content, FileEnd, FileRef, MailMeta, Outcome, Unreadable};
 use crate::text::TextUnit;
 use crate::walk::io_reason;
 
-/// A file or member that could not be read, with the contract reason.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unreadable {
-    pub member: MemberPath,
-    pub reason: UnreadableReason,
-    /// The format, when it was recognised.
-    pub format: Option<&'static str>,
-    /// A short explanation that never contains document text.
-    pub detail: String,
-}
-
-/// Everything learnt from one file.
-#[derive(Debug, Clone, Default)]
-pub struct FileOutcome {
-    pub path: PathBuf,
-    pub size: u64,
-    pub format: Option<&'static str>,
-    pub findings: Vec<(MemberPath, Finding)>,
-    pub unreadable: Vec<Unreadable>,
-    /// Not a document (unknown binary): nothing was scanned.
-    pub skipped: bool,
-    /// Mail messages met in the file: member and addressing by domain.
-    pub messages: Vec<(MemberPath, crate::extract::mail::MailMeta)>,
-    /// A part of a large container's outcome (one mbox message), sent ahead
-    /// of the rest so that memory does not grow with the file; the file's
-    /// last outcome has `partial == false`.
-    pub partial: bool,
-    /// On a last outcome: whether parts sent earlier held findings.
-    pub earlier_findings: bool,
-    /// Modification time (ns since the epoch) when read.
-    pub modified_ns: i64,
-    /// SHA-256 of the file's bytes (recognises moved files); None when not read whole.
-    pub content_hash: Option<[u8; 32]>,
-    /// Not read: unchanged since the store last saw it (size, mtime, detectors).
-    pub unchanged: bool,
-    /// The detector set that produced the outcome (set by the service).
-    pub detector_set: Option<String>,
-}
-
-impl FileOutcome {
-    /// Adds a part's findings, unreadable members and messages to this outcome.
-    pub fn merge(&mut self, part: FileOutcome) {
-        self.findings.extend(part.findings);
-        self.unreadable.extend(part.unreadable);
-        self.messages.extend(part.messages);
-    }
-
-    fn new(path: &Path, size: u64) -> Self {
-        FileOutcome {
-            path: path.to_path_buf(),
-            size,
-            ..FileOutcome::default()
-        }
-    }
-
-    /// An outcome for a file that could not be opened or was too large.
-    pub fn unreadable(
-        path: &Path,
-        size: u64,
-        reason: UnreadableReason,
-        detail: impl Into<String>,
-    ) -> Self {
-        let mut o = FileOutcome::new(path, size);
-        o.unreadable.push(Unreadable {
-            member: MemberPath::root(),
-            reason,
-            format: None,
-            detail: detail.into(),
-        });
-        o
-    }
+/// What scanning a file needs.
+pub struct FileScanner<'a> {
+    pub engine: &'a Engine,
+    pub dispatcher: &'a Dispatcher,
+    pub limits: &'a Limits,
+    pub keys: &'a KeySet,
+    /// The office's own mail domains (staff signatures are not findings).
+    pub internal: &'a [String],
 }
 
 /// Feeds units to the engine as extractors push them; stops at the deadline.
 struct DetectingSink<'a> {
     engine: &'a Engine,
-    outcome: &'a mut FileOutcome,
+    content: Content,
     deadline: Option<Instant>,
     buf: Vec<Finding>,
     internal: &'a [String],
+    names: MemberNames,
     /// Where parts of a large container go as soon as they are complete.
-    emit: Option<&'a mut dyn FnMut(FileOutcome)>,
+    emit: Option<(&'a FileRef, &'a mut dyn FnMut(Outcome))>,
+    earlier_findings: bool,
+}
+
+impl DetectingSink<'_> {
+    fn member(&mut self, member: &MemberPath) -> MemberPath {
+        self.names
+            .mask(self.engine, member, &mut self.content.findings)
+    }
 }
 
 impl UnitSink for DetectingSink<'_> {
     fn unit(&mut self, member: &MemberPath, unit: TextUnit<'_>) -> Result<(), ExtractError> {
+        let member = self.member(member);
         self.buf.clear();
         self.engine.scan_unit(&unit, &mut self.buf);
-        self.outcome
+        self.content
             .findings
             .extend(self.buf.drain(..).map(|f| (member.clone(), f)));
         if self.deadline.is_some_and(|d| Instant::now() > d) {
@@ -116,8 +68,14 @@ impl UnitSink for DetectingSink<'_> {
         Ok(())
     }
 
-    fn mail(&mut self, member: &MemberPath, meta: crate::extract::mail::MailMeta) {
-        self.outcome.messages.push((member.clone(), meta));
+    fn mail(&mut self, member: &MemberPath, meta: MailMeta) {
+        let member = self.member(member);
+        self.content.messages.push((member, meta));
+    }
+
+    fn metadata(&mut self, member: &MemberPath, meta: DocumentMeta) {
+        let member = self.member(member);
+        self.content.metadata.push((member, meta));
     }
 
     fn internal_domain(&self, domain: &str) -> bool {
@@ -125,246 +83,234 @@ impl UnitSink for DetectingSink<'_> {
     }
 
     fn part_done(&mut self) {
-        let Some(emit) = self.emit.as_mut() else {
+        let Some((file, emit)) = self.emit.as_mut() else {
             return;
         };
-        if self.outcome.findings.is_empty()
-            && self.outcome.unreadable.is_empty()
-            && self.outcome.messages.is_empty()
-        {
+        // A part is self-contained: its member names are not met again,
+        // and a long mbox must not grow this cache without bound.
+        self.names = MemberNames::default();
+        if self.content.is_empty() {
             return;
         }
-        if !self.outcome.findings.is_empty() {
-            self.outcome.earlier_findings = true;
+        if !self.content.findings.is_empty() {
+            self.earlier_findings = true;
         }
-        emit(FileOutcome {
-            path: self.outcome.path.clone(),
-            size: 0,
-            format: self.outcome.format,
-            findings: std::mem::take(&mut self.outcome.findings),
-            unreadable: std::mem::take(&mut self.outcome.unreadable),
-            messages: std::mem::take(&mut self.outcome.messages),
-            skipped: false,
-            partial: true,
-            earlier_findings: false,
-            modified_ns: 0,
-            content_hash: None,
-            unchanged: false,
-            detector_set: None,
+        emit(Outcome::Part {
+            file: (*file).clone(),
+            content: std::mem::take(&mut self.content),
         });
     }
 
     fn unreadable(&mut self, member: &MemberPath, format: Format, error: ExtractError) {
-        self.outcome.unreadable.push(Unreadable {
-            member: member.clone(),
+        let member = self.member(member);
+        self.content.unreadable.push(Unreadable {
+            member,
             reason: error.reason,
-            format: Some(format.name()),
+            format: Some(format.name().to_string()),
             detail: error.detail,
         });
     }
 }
 
-/// Scans one file. Never panics and never returns an error: every problem
-/// becomes an [`Unreadable`] entry, and findings made before a problem are kept.
-pub fn scan_file(
-    path: &Path,
-    size: u64,
-    engine: &Engine,
-    dispatcher: &Dispatcher,
-    limits: &Limits,
-) -> FileOutcome {
-    scan_file_with(path, size, engine, dispatcher, limits, &[])
-}
-
-/// [`scan_file`] knowing the office's own mail domains (for signatures and
-/// the outbound check).
-pub fn scan_file_with(
-    path: &Path,
-    size: u64,
-    engine: &Engine,
-    dispatcher: &Dispatcher,
-    limits: &Limits,
-    internal: &[String],
-) -> FileOutcome {
-    let mut parts = Vec::new();
-    let mut last = scan_file_streaming(
-        path,
-        size,
-        engine,
-        dispatcher,
-        limits,
-        internal,
-        None,
-        &mut |p| parts.push(p),
-    );
-    for p in parts {
-        last.merge(p);
-    }
-    last
-}
-
-/// [`scan_file_with`] for large containers (an mbox): each complete part
-/// (message) goes to `emit` at once, and the returned outcome holds only
-/// what is left, so that memory stays bounded by one message. When the
-/// file's SHA-256 equals `known_hash` (its size or mtime changed, its
-/// content did not), nothing is extracted: the outcome is `unchanged`.
-#[allow(clippy::too_many_arguments)]
-pub fn scan_file_streaming(
-    path: &Path,
-    size: u64,
-    engine: &Engine,
-    dispatcher: &Dispatcher,
-    limits: &Limits,
-    internal: &[String],
-    known_hash: Option<&[u8; 32]>,
-    emit: &mut dyn FnMut(FileOutcome),
-) -> FileOutcome {
-    // One open: the first bytes decide the format; an mbox is then streamed
-    // from the same handle, anything else read whole.
-    let mut file = match open_read_only(path) {
-        Ok(f) => f,
-        Err(e) => return FileOutcome::unreadable(path, size, io_reason(&e), e.to_string()),
-    };
-    let mut head = vec![0u8; 8192];
-    match read_up_to(&mut file, &mut head) {
-        Ok(n) => head.truncate(n),
-        Err(e) => return FileOutcome::unreadable(path, size, io_reason(&e), e.to_string()),
-    }
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    if crate::extract::Format::sniff(&name, &head) == crate::extract::Format::Mbox {
-        return scan_mbox(
-            path, size, head, file, engine, dispatcher, limits, internal, emit,
-        );
-    }
-    if size > limits.max_file_size {
-        return FileOutcome::unreadable(
-            path,
-            size,
-            UnreadableReason::TooLarge,
-            format!(
-                "{size} bytes is over the {} byte limit",
-                limits.max_file_size
-            ),
-        );
-    }
-    let data = match read_rest(head, file, limits.max_file_size) {
-        Ok(d) => d,
-        Err(e) => return FileOutcome::unreadable(path, size, io_reason(&e), e.to_string()),
-    };
-    let mut outcome = FileOutcome::new(path, data.len() as u64);
-    outcome.modified_ns = modified_ns(path);
-    outcome.content_hash =
-        Some(sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(&data)).into());
-    if known_hash.is_some() && outcome.content_hash.as_ref() == known_hash {
-        outcome.unchanged = true;
-        return outcome;
-    }
-    let mut budget = ScanBudget::new(limits);
-    let deadline = Instant::now() + limits.timeout;
-    let result = {
-        let mut sink = DetectingSink {
-            engine,
-            outcome: &mut outcome,
-            deadline: Some(deadline),
-            buf: Vec::new(),
-            internal,
-            emit: None,
+impl FileScanner<'_> {
+    /// Scans one file; never panics and never fails: every problem becomes
+    /// an [`Unreadable`] entry, and findings made before a problem are kept.
+    /// Parts of a large container (mbox messages) go to `emit` as they are
+    /// complete, so memory stays bounded by one message; the returned
+    /// outcome is the file's last. When the file's content hash equals
+    /// `known_hash` (its size or mtime changed, its content did not),
+    /// nothing is extracted: the outcome is `Unchanged`.
+    pub fn scan(
+        &self,
+        file: FileRef,
+        known_hash: Option<&[u8; 32]>,
+        emit: &mut dyn FnMut(Outcome),
+    ) -> Outcome {
+        // One open: the first bytes decide the format; an mbox is then
+        // streamed from the same handle, anything else read whole.
+        let mut handle = match open_read_only(&file.path) {
+            Ok(f) => f,
+            Err(e) => return Outcome::unreadable(file, open_reason(&e), None, e.to_string()),
         };
-        catch_unwind(AssertUnwindSafe(|| {
-            dispatcher.extract(&name, &data, MemberPath::root(), &mut budget, &mut sink)
-        }))
-    };
-    match result {
-        Ok(Ok(Dispatched::Extracted(format))) => outcome.format = Some(format.name()),
-        Ok(Ok(Dispatched::Skipped)) => outcome.skipped = true,
-        Ok(Err((format, e))) => {
-            outcome.format = Some(format.name());
-            outcome.unreadable.push(Unreadable {
+        let before = stat(&handle);
+        let mut head = vec![0u8; 8192];
+        match read_up_to(&mut handle, &mut head) {
+            Ok(n) => head.truncate(n),
+            Err(e) => return Outcome::unreadable(file, io_reason(&e), None, e.to_string()),
+        }
+        let name = file
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if Format::sniff(&name, &head) == Format::Mbox {
+            return self.scan_mbox(file, head, handle, before, emit);
+        }
+        if file.size > self.limits.max_file_size {
+            let detail = format!(
+                "{} bytes is over the {} byte limit",
+                file.size, self.limits.max_file_size
+            );
+            return Outcome::unreadable(file, UnreadableReason::TooLarge, None, detail);
+        }
+        let mut hasher = self.keys.content_hasher();
+        let data = match read_rest(head, &mut handle, self.limits.max_file_size) {
+            Ok(d) => d,
+            Err(e) => return Outcome::unreadable(file, io_reason(&e), None, e.to_string()),
+        };
+        hasher.update(&data);
+        let hash = hasher.finish();
+        let after = stat(&handle);
+        let changed = before != after || after.is_some_and(|(size, _)| size != data.len() as u64);
+        let mut file = file;
+        file.size = data.len() as u64;
+        if let Some((_, mtime)) = before {
+            file.modified_ns = mtime;
+        }
+        if !changed && known_hash == Some(&hash) {
+            return Outcome::Unchanged {
+                file,
+                by_hash: true,
+            };
+        }
+        let mut budget = ScanBudget::new(self.limits);
+        let mut sink = self.sink(Some(Instant::now() + self.limits.timeout), None);
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            self.dispatcher
+                .extract(&name, &data, MemberPath::root(), &mut budget, &mut sink)
+        }));
+        let mut end = FileEnd {
+            content_hash: (!changed).then_some(hash),
+            changed_during_scan: changed,
+            ..FileEnd::default()
+        };
+        let mut content = std::mem::take(&mut sink.content);
+        match result {
+            Ok(Ok(Dispatched::Extracted(format))) => end.format = Some(format.name().into()),
+            Ok(Ok(Dispatched::Skipped)) => end.skipped = true,
+            Ok(Err((format, e))) => {
+                end.format = Some(format.name().into());
+                content.unreadable.push(Unreadable {
+                    member: MemberPath::root(),
+                    reason: e.reason,
+                    format: Some(format.name().into()),
+                    detail: e.detail,
+                });
+            }
+            Err(_) => content.unreadable.push(panicked(None)),
+        }
+        Outcome::Done { file, content, end }
+    }
+
+    fn sink<'s>(
+        &'s self,
+        deadline: Option<Instant>,
+        emit: Option<(&'s FileRef, &'s mut dyn FnMut(Outcome))>,
+    ) -> DetectingSink<'s> {
+        DetectingSink {
+            engine: self.engine,
+            content: Content::default(),
+            deadline,
+            buf: Vec::new(),
+            internal: self.internal,
+            names: MemberNames::default(),
+            emit,
+            earlier_findings: false,
+        }
+    }
+
+    /// An mbox file is streamed message by message (an export of several
+    /// GB is never loaded whole; each message has its own budget and time
+    /// limit), from the handle whose first bytes (`head`) were already read.
+    fn scan_mbox(
+        &self,
+        mut file: FileRef,
+        head: Vec<u8>,
+        handle: std::fs::File,
+        before: Option<(u64, i64)>,
+        emit: &mut dyn FnMut(Outcome),
+    ) -> Outcome {
+        if let Some((size, mtime)) = before {
+            file.size = size;
+            file.modified_ns = mtime;
+        }
+        let reader =
+            std::io::BufReader::with_capacity(1 << 20, std::io::Cursor::new(head).chain(&handle));
+        let shared = file.clone();
+        let mut sink = self.sink(None, Some((&shared, emit)));
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            crate::extract::mail::scan_mbox(reader, self.limits, &mut sink, self.dispatcher)
+        }));
+        let mut content = std::mem::take(&mut sink.content);
+        let earlier_findings = sink.earlier_findings;
+        drop(sink);
+        match result {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => content.unreadable.push(Unreadable {
                 member: MemberPath::root(),
                 reason: e.reason,
-                format: Some(format.name()),
+                format: Some("mbox".into()),
                 detail: e.detail,
-            });
+            }),
+            Err(_) => content.unreadable.push(panicked(Some("mbox"))),
         }
-        Err(_) => {
-            tracing::warn!(path = %path.display(), "extractor panicked; file reported corrupt");
-            outcome.unreadable.push(Unreadable {
-                member: MemberPath::root(),
-                reason: UnreadableReason::Corrupt,
-                format: outcome.format,
-                detail: "the extractor failed on this file".into(),
-            });
+        let changed = before != stat(&handle);
+        Outcome::Done {
+            file,
+            content,
+            end: FileEnd {
+                format: Some("mbox".into()),
+                earlier_findings,
+                changed_during_scan: changed,
+                ..FileEnd::default()
+            },
         }
     }
-    outcome
 }
 
-/// An mbox file is streamed message by message (an export of several GB is
-/// never loaded whole; each message has its own budget and time limit),
-/// from the handle whose first bytes (`head`) were already read.
-#[allow(clippy::too_many_arguments)]
-fn scan_mbox(
-    path: &Path,
-    size: u64,
-    head: Vec<u8>,
-    file: std::fs::File,
-    engine: &Engine,
-    dispatcher: &Dispatcher,
-    limits: &Limits,
-    internal: &[String],
-    emit: &mut dyn FnMut(FileOutcome),
-) -> FileOutcome {
-    let mut outcome = FileOutcome::new(path, size);
-    outcome.format = Some("mbox");
-    outcome.modified_ns = modified_ns(path);
-    let reader = std::io::BufReader::with_capacity(1 << 20, std::io::Cursor::new(head).chain(file));
-    let result = {
-        let mut sink = DetectingSink {
-            engine,
-            outcome: &mut outcome,
-            deadline: None,
-            buf: Vec::new(),
-            internal,
-            emit: Some(emit),
-        };
-        catch_unwind(AssertUnwindSafe(|| {
-            crate::extract::mail::scan_mbox(reader, limits, &mut sink, dispatcher)
-        }))
-    };
-    match result {
-        Ok(Ok(_)) => {}
-        Ok(Err(e)) => outcome.unreadable.push(Unreadable {
-            member: MemberPath::root(),
-            reason: e.reason,
-            format: Some("mbox"),
-            detail: e.detail,
-        }),
-        Err(_) => outcome.unreadable.push(Unreadable {
-            member: MemberPath::root(),
-            reason: UnreadableReason::Corrupt,
-            format: Some("mbox"),
-            detail: "the extractor failed on this file".into(),
-        }),
+/// The entry for a file whose extractor panicked (contained).
+fn panicked(format: Option<&str>) -> Unreadable {
+    // The panic message may quote document text: not logged, not kept.
+    tracing::warn!("an extractor failed on a file; reported corrupt");
+    Unreadable {
+        member: MemberPath::root(),
+        reason: UnreadableReason::Corrupt,
+        format: format.map(str::to_string),
+        detail: "the extractor failed on this file".into(),
     }
-    outcome
 }
 
-fn modified_ns(path: &Path) -> i64 {
-    std::fs::metadata(path)
-        .and_then(|m| m.modified())
-        .map(crate::time::nanos)
-        .unwrap_or(0)
+/// The steps after detection, run on every outcome (from a worker or from
+/// this process) before it is printed or stored.
+pub struct AfterDetection<'a> {
+    pub engine: &'a Engine,
+    pub roots: &'a [PathBuf],
+    pub internal_domains: &'a [String],
+}
+
+impl AfterDetection<'_> {
+    pub fn apply(&self, outcome: &mut Outcome) {
+        crate::names::apply(self.engine, self.roots, outcome);
+        if let Some(content) = outcome.content_mut() {
+            crate::outbound::check(content, self.internal_domains);
+        }
+    }
+}
+
+/// (size, mtime ns) of an open file, to notice a file changing under us.
+fn stat(f: &std::fs::File) -> Option<(u64, i64)> {
+    let m = f.metadata().ok()?;
+    Some((m.len(), m.modified().map(crate::time::nanos).unwrap_or(0)))
 }
 
 fn read_up_to(f: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {
-        match f.read(&mut buf[n..])? {
-            0 => break,
-            k => n += k,
+        match f.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
         }
     }
     Ok(n)
@@ -372,7 +318,7 @@ fn read_up_to(f: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
 
 /// Reads the rest of a file after its first bytes `head`, at most `max`
 /// bytes in all (the file may have grown since it was listed).
-fn read_rest(mut data: Vec<u8>, file: std::fs::File, max: u64) -> std::io::Result<Vec<u8>> {
+fn read_rest(mut data: Vec<u8>, file: &mut std::fs::File, max: u64) -> std::io::Result<Vec<u8>> {
     let left = (max + 1).saturating_sub(data.len() as u64);
     file.take(left).read_to_end(&mut data)?;
     if data.len() as u64 > max {
@@ -384,22 +330,153 @@ fn read_rest(mut data: Vec<u8>, file: std::fs::File, max: u64) -> std::io::Resul
     Ok(data)
 }
 
-/// Opens a file without changing it (and, on Linux, without updating its
-/// access time where the kernel allows).
-fn open_read_only(path: &Path) -> std::io::Result<std::fs::File> {
-    #[cfg(target_os = "linux")]
-    {
+/// Why a file could not be opened: "not a regular file" is `unsupported`.
+fn open_reason(e: &std::io::Error) -> UnreadableReason {
+    if e.kind() == std::io::ErrorKind::InvalidInput {
+        UnreadableReason::Unsupported
+    } else {
+        io_reason(e)
+    }
+}
+
+/// Opens a regular file without changing it (on Linux without updating its
+/// access time where the kernel allows) and without waiting: a FIFO put
+/// where a file was listed would otherwise block the scan forever.
+pub fn open_read_only(path: &Path) -> std::io::Result<std::fs::File> {
+    #[cfg(unix)]
+    let file = {
         use std::os::unix::fs::OpenOptionsExt;
-        const O_NOATIME: i32 = 0o1000000;
+        let nonblock = libc::O_NONBLOCK;
+        #[cfg(target_os = "linux")]
+        let noatime = libc::O_NOATIME;
+        #[cfg(not(target_os = "linux"))]
+        let noatime = 0;
         // O_NOATIME is refused (EPERM) for files we do not own unless
         // privileged: fall back to a plain read-only open.
-        if let Ok(f) = std::fs::OpenOptions::new()
+        match std::fs::OpenOptions::new()
             .read(true)
-            .custom_flags(O_NOATIME)
+            .custom_flags(nonblock | noatime)
             .open(path)
         {
-            return Ok(f);
+            Ok(f) => f,
+            Err(_) => std::fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(nonblock)
+                .open(path)?,
+        }
+    };
+    #[cfg(not(unix))]
+    let file = std::fs::File::open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("not a regular file ({})", file_type_name(&meta.file_type())),
+        ));
+    }
+    Ok(file)
+}
+
+/// A file type's name, for messages.
+pub fn file_type_name(t: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "named pipe (FIFO)";
+        }
+        if t.is_socket() {
+            return "socket";
+        }
+        if t.is_block_device() || t.is_char_device() {
+            return "device";
         }
     }
-    std::fs::File::open(path)
+    if t.is_dir() {
+        "directory"
+    } else if t.is_symlink() {
+        "symbolic link"
+    } else if t.is_file() {
+        "regular file"
+    } else {
+        "special file"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan(path: &Path, limits: &Limits) -> Outcome {
+        let keys = KeySet::new([3; 32]);
+        let engine = Engine::load(None, keys.fingerprinter().clone()).unwrap();
+        let dispatcher = Dispatcher::default();
+        let scanner = FileScanner {
+            engine: &engine,
+            dispatcher: &dispatcher,
+            limits,
+            keys: &keys,
+            internal: &[],
+        };
+        let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        scanner.scan(FileRef::new(path.to_path_buf(), size, 0), None, &mut |_| {})
+    }
+
+    #[test]
+    fn a_timeout_keeps_findings_made_before_it() {
+        // A zero time limit expires after the first unit: the file is
+        // reported `timeout`, and what was found in that unit is kept.
+        let limits = Limits {
+            timeout: std::time::Duration::ZERO,
+            ..Limits::default()
+        };
+        let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/memo_eucjp.txt");
+        let o = scan(&p, &limits);
+        let c = o.content().unwrap();
+        assert!(c
+            .unreadable
+            .iter()
+            .any(|u| u.reason == UnreadableReason::Timeout));
+        assert!(
+            !c.findings.is_empty(),
+            "findings before the deadline are kept"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_is_never_opened_for_reading() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe.csv");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: mkfifo with a valid C string.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        // Without O_NONBLOCK this open would wait for a writer forever.
+        let o = scan(&fifo, &Limits::default());
+        let c = o.content().unwrap();
+        assert_eq!(c.unreadable[0].reason, UnreadableReason::Unsupported);
+        assert!(
+            c.unreadable[0].detail.contains("FIFO"),
+            "{:?}",
+            c.unreadable
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_file_name_that_is_not_utf8_is_scanned() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir
+            .path()
+            .join(crate::paths::from_bytes(b"\x8e\x52\x93\x63.txt".to_vec()));
+        std::fs::write(&p, "個人番号 314159265352\n").unwrap();
+        let o = scan(&p, &Limits::default());
+        assert_eq!(o.file().path, p);
+        assert!(o
+            .content()
+            .unwrap()
+            .findings
+            .iter()
+            .any(|(_, f)| f.kind == crate::finding::Kind::MyNumber));
+    }
 }

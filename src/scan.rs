@@ -1,42 +1,34 @@
 //! `mamori scan`: walk once, scan files in parallel (rayon, one file per
 //! task), and hand every outcome to one writer thread (ripgrep's single
-//! printer). A per-file problem is an outcome, never an abort.
+//! printer). A per-file problem is an outcome, never an abort; a sink that
+//! fails (output closed, store not writable) stops the scan.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::sync_channel;
 use std::time::Instant;
 
 use rayon::prelude::*;
 
-use crate::detect::Engine;
-use crate::extract::{Dispatcher, Limits};
 use crate::finding::Confidence;
-use crate::output::{OutcomeSink, ScanStats};
-use crate::pipeline::{scan_file_streaming, FileOutcome};
-use crate::walk::{walk, WalkItem, WalkOptions};
+use crate::outcome::{FileRef, Outcome, OutcomeSink, ScanStats, SinkError};
+use crate::scanner::Scanner;
+use crate::walk::{walk, WalkItem};
 
 /// Whether a file (path, size, modification time in ns) is unchanged since
-/// the store last saw it.
-pub type UnchangedCheck<'a> = dyn Fn(&std::path::Path, u64, i64) -> bool + Sync + 'a;
+/// the store last saw it, with the stored content hash for the second check.
+pub type UnchangedCheck<'a> = dyn Fn(&Path, u64, i64) -> (bool, Option<[u8; 32]>) + Sync + 'a;
 
 /// What one scan needs.
 pub struct ScanJob<'a> {
     pub roots: &'a [PathBuf],
-    pub walk: &'a WalkOptions,
-    pub engine: &'a Engine,
-    pub dispatcher: &'a Dispatcher,
-    pub limits: &'a Limits,
+    pub scanner: &'a Scanner,
     pub min_confidence: Confidence,
-    /// Worker threads; 0 = one per core, at most 8.
-    pub threads: usize,
-    /// Extract in worker processes (None: in this process).
-    pub workers: Option<&'a crate::isolate::WorkerPool>,
-    /// The office's own mail domains.
-    pub internal_domains: &'a [String],
-    /// With a store and `--incremental`: whether a file (path, size, mtime)
-    /// is unchanged since last stored, so it need not be opened.
+    /// With a store and `--incremental`: whether a file is unchanged since
+    /// last stored, so it need not be opened.
     pub unchanged: Option<&'a UnchangedCheck<'a>>,
+    /// Set by SIGTERM/SIGINT: take no more files, finish, report.
+    pub stop: &'a AtomicBool,
 }
 
 /// What a scan reports back besides the outcomes.
@@ -45,6 +37,8 @@ pub struct ScanReport {
     pub stats: ScanStats,
     /// PATH arguments that do not exist.
     pub missing: Vec<PathBuf>,
+    /// The scan was stopped before every file was seen.
+    pub interrupted: bool,
 }
 
 /// Called by the writer thread after each outcome (progress display).
@@ -55,33 +49,27 @@ pub fn run(
     job: &ScanJob<'_>,
     sink: &mut (dyn OutcomeSink + Send),
     progress: Progress<'_>,
-) -> std::io::Result<ScanReport> {
+) -> Result<ScanReport, SinkError> {
     let started = Instant::now();
-    let threads = if job.threads == 0 {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2)
-            .min(8)
-    } else {
-        job.threads
-    };
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
+        .num_threads(job.scanner.settings.threads())
         .thread_name(|i| format!("mamori-scan-{i}"))
         .build()
         .map_err(std::io::Error::other)?;
-    let (tx, rx) = sync_channel::<FileOutcome>(256);
+    let (tx, rx) = sync_channel::<Outcome>(256);
     let (missing_tx, missing_rx) = std::sync::mpsc::channel::<PathBuf>();
-    let stop = AtomicBool::new(false);
+    // The writer failed: stop walking.
+    let sink_failed = AtomicBool::new(false);
     let min = job.min_confidence;
+    let scanner = job.scanner;
 
     std::thread::scope(|scope| {
-        let writer = scope.spawn(|| -> std::io::Result<ScanStats> {
+        let writer = scope.spawn(|| -> Result<ScanStats, SinkError> {
             let mut stats = ScanStats::default();
             for outcome in rx {
                 stats.add(&outcome, min);
                 if let Err(e) = sink.accept(&outcome) {
-                    stop.store(true, Ordering::Relaxed);
+                    sink_failed.store(true, Ordering::Relaxed);
                     return Err(e);
                 }
                 progress(&stats);
@@ -91,60 +79,70 @@ pub fn run(
             Ok(stats)
         });
         pool.install(|| {
-            walk(job.roots, job.walk).par_bridge().for_each(|item| {
-                if stop.load(Ordering::Relaxed) {
-                    return;
-                }
-                let outcome = match item {
-                    WalkItem::File {
-                        path,
-                        size,
-                        mtime_ns,
-                    } if job.unchanged.is_some_and(|f| f(&path, size, mtime_ns)) => FileOutcome {
-                        path,
-                        size,
-                        modified_ns: mtime_ns,
-                        unchanged: true,
-                        ..FileOutcome::default()
-                    },
-                    WalkItem::File { path, size, .. } => match job.workers {
-                        Some(pool) => pool.scan_streaming(&path, size, None, &mut |part| {
-                            let _ = tx.send(part);
-                        }),
-                        None => scan_file_streaming(
-                            &path,
-                            size,
-                            job.engine,
-                            job.dispatcher,
-                            job.limits,
-                            job.internal_domains,
-                            None,
-                            &mut |part| {
-                                let _ = tx.send(part);
-                            },
-                        ),
-                    },
-                    WalkItem::Unreadable {
-                        path,
-                        reason,
-                        detail,
-                    } => FileOutcome::unreadable(&path, 0, reason, detail),
-                    WalkItem::Missing { path } => {
-                        let _ = missing_tx.send(path);
+            walk(job.roots, &scanner.walk)
+                .par_bridge()
+                .for_each(|item| {
+                    if sink_failed.load(Ordering::Relaxed) || job.stop.load(Ordering::Relaxed) {
                         return;
                     }
-                };
-                if tx.send(outcome).is_err() {
-                    stop.store(true, Ordering::Relaxed);
-                }
-            });
+                    let outcome = match item {
+                        WalkItem::File {
+                            path,
+                            size,
+                            mtime_ns,
+                        } => {
+                            let (unchanged, known_hash) = job
+                                .unchanged
+                                .map(|f| f(&path, size, mtime_ns))
+                                .unwrap_or((false, None));
+                            let file = FileRef::new(path, size, mtime_ns);
+                            if unchanged {
+                                let mut o = Outcome::Unchanged {
+                                    file,
+                                    by_hash: false,
+                                };
+                                scanner.finish_outcome(job.roots, &mut o);
+                                o
+                            } else {
+                                scanner.scan_file(job.roots, file, known_hash, &mut |part| {
+                                    let _ = tx.send(part);
+                                })
+                            }
+                        }
+                        WalkItem::Unreadable {
+                            path,
+                            reason,
+                            detail,
+                        } => {
+                            let mut o =
+                                Outcome::unreadable(FileRef::new(path, 0, 0), reason, None, detail);
+                            scanner.finish_outcome(job.roots, &mut o);
+                            o
+                        }
+                        WalkItem::Missing { path } => {
+                            let _ = missing_tx.send(path);
+                            return;
+                        }
+                    };
+                    if tx.send(outcome).is_err() {
+                        sink_failed.store(true, Ordering::Relaxed);
+                    }
+                });
         });
         drop(tx);
         drop(missing_tx);
-        let stats = writer.join().expect("writer thread does not panic")?;
+        let stats = match writer.join() {
+            Ok(r) => r?,
+            Err(_) => {
+                return Err(SinkError::Io(std::io::Error::other(
+                    "the output thread failed",
+                )))
+            }
+        };
         Ok(ScanReport {
             stats,
             missing: missing_rx.into_iter().collect(),
+            interrupted: job.stop.load(Ordering::Relaxed),
         })
     })
 }

@@ -9,7 +9,7 @@ use std::fmt;
 
 /// A human-readable place inside a file or member, printed exactly as the
 /// findings contract spells it (`line 40`, `page 3`, `Sheet1!C5`, `header`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Location {
     /// A line of a text file (1-based).
     Line(u32),

@@ -1,15 +1,16 @@
 //! `mamori extract FILE`: the text units of a file with their locations
 //! (the "why was this flagged" view), or plain text in reading order.
-//! Identifiers that the detectors find are masked in place unless the
-//! caller asks to reveal the text, so that this view does not become a
-//! leak of its own.
+//! Unless the caller asks to reveal the text, what the detectors find is
+//! masked in place, and so is every run of 8 or more digits and every
+//! e-mail address's local part (see `redact`), and member names are masked
+//! like file names: this view must not become a leak of its own.
 
 use std::io::{self, Write};
 use std::path::Path;
 
 use crate::detect::Engine;
 use crate::extract::{Dispatcher, ExtractError, Format, Limits, MemberPath, ScanBudget, UnitSink};
-use crate::finding::Finding;
+use crate::names::MemberNames;
 use crate::text::{Locator, TextUnit};
 
 /// A unit as it will be shown.
@@ -32,27 +33,26 @@ struct Collect<'a> {
     engine: &'a Engine,
     reveal: bool,
     out: Extracted,
+    names: MemberNames,
+}
+
+impl Collect<'_> {
+    fn member(&mut self, member: &MemberPath) -> MemberPath {
+        if self.reveal {
+            return member.clone();
+        }
+        self.names.mask(self.engine, member, &mut Vec::new())
+    }
 }
 
 impl UnitSink for Collect<'_> {
     fn unit(&mut self, member: &MemberPath, unit: TextUnit<'_>) -> Result<(), ExtractError> {
-        let mut text = unit.text.to_string();
-        if !self.reveal {
-            let mut found: Vec<Finding> = Vec::new();
-            self.engine.scan_unit(&unit, &mut found);
-            found.sort_by_key(|f| std::cmp::Reverse(f.span.start));
-            let mut last_start = usize::MAX;
-            for f in found {
-                // Replace from the end, skipping overlaps.
-                if f.span.end <= last_start
-                    && text.is_char_boundary(f.span.start)
-                    && text.is_char_boundary(f.span.end)
-                {
-                    text.replace_range(f.span.clone(), &f.masked);
-                    last_start = f.span.start;
-                }
-            }
-        }
+        let text = if self.reveal {
+            unit.text.to_string()
+        } else {
+            crate::redact::redact(self.engine, &unit, crate::redact::TEXT).0
+        };
+        let member = self.member(member);
         let location = match &unit.locator {
             Locator::Fixed(l) => l.to_string(),
             Locator::Lines { first_line } => format!("from line {first_line}"),
@@ -68,7 +68,7 @@ impl UnitSink for Collect<'_> {
             },
         };
         self.out.units.push(ShownUnit {
-            member: member.clone(),
+            member,
             location,
             text,
         });
@@ -76,11 +76,10 @@ impl UnitSink for Collect<'_> {
     }
 
     fn unreadable(&mut self, member: &MemberPath, _format: Format, error: ExtractError) {
-        self.out.unreadable.push((
-            member.clone(),
-            error.reason.as_str().to_string(),
-            error.detail,
-        ));
+        let member = self.member(member);
+        self.out
+            .unreadable
+            .push((member, error.reason.as_str().to_string(), error.detail));
     }
 }
 
@@ -91,7 +90,20 @@ pub fn extract_file(
     limits: &Limits,
     reveal: bool,
 ) -> io::Result<Extracted> {
-    let data = std::fs::read(path)?;
+    let mut data = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(
+            crate::pipeline::open_read_only(path)?,
+            limits.max_file_size + 1,
+        ),
+        &mut data,
+    )?;
+    if data.len() as u64 > limits.max_file_size {
+        return Err(io::Error::new(
+            io::ErrorKind::FileTooLarge,
+            format!("larger than the {} byte limit", limits.max_file_size),
+        ));
+    }
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -100,6 +112,7 @@ pub fn extract_file(
         engine,
         reveal,
         out: Extracted::default(),
+        names: MemberNames::default(),
     };
     let mut budget = ScanBudget::new(limits);
     let dispatcher = Dispatcher::default();

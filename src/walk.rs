@@ -65,6 +65,19 @@ impl WalkOptions {
         self.excluded(rel)
     }
 
+    /// Whether the file at `rel` (relative to its root) is walked: no
+    /// folder on its way and not itself excluded, and included.
+    pub fn admits(&self, rel: &Path) -> bool {
+        let mut prefix = PathBuf::new();
+        for c in rel.components() {
+            prefix.push(c);
+            if self.excluded(&prefix) {
+                return false;
+            }
+        }
+        self.included(rel)
+    }
+
     fn excluded(&self, rel: &Path) -> bool {
         self.exclude.as_ref().is_some_and(|s| Self::matches(s, rel))
     }
@@ -105,25 +118,50 @@ fn walk_root<'a>(
     root: &'a Path,
     opts: &'a WalkOptions,
 ) -> Box<dyn Iterator<Item = WalkItem> + Send + 'a> {
-    match std::fs::metadata(root) {
+    walk_below(root, root.to_path_buf(), opts)
+}
+
+/// Walks `start`, a directory or file under `root`, with the globs applied
+/// to paths relative to `root` (the service looks into a directory that
+/// was just created or moved in, under the same rules as the walk).
+pub fn walk_below<'a>(
+    root: &'a Path,
+    start: PathBuf,
+    opts: &'a WalkOptions,
+) -> Box<dyn Iterator<Item = WalkItem> + Send + 'a> {
+    let rel_of = move |p: &Path| -> PathBuf { p.strip_prefix(root).unwrap_or(p).to_path_buf() };
+    if start != root {
+        // Every folder between the root and the start must be admitted too.
+        let rel = rel_of(&start);
+        let mut prefix = PathBuf::new();
+        for c in rel.components() {
+            prefix.push(c);
+            if opts.excluded(&prefix) {
+                return Box::new(std::iter::empty());
+            }
+        }
+    }
+    match std::fs::metadata(&start) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Box::new(std::iter::once(WalkItem::Missing {
-                path: root.to_path_buf(),
-            }))
+            return Box::new(std::iter::once(WalkItem::Missing { path: start }))
         }
         Err(e) => {
-            return Box::new(std::iter::once(io_item(root, &e)));
+            return Box::new(std::iter::once(io_item(&start, &e)));
         }
         Ok(m) if m.is_file() => {
+            if start != root && !opts.included(&rel_of(&start)) {
+                return Box::new(std::iter::empty());
+            }
             return Box::new(std::iter::once(WalkItem::File {
-                path: root.to_path_buf(),
+                path: start,
                 size: m.len(),
                 mtime_ns: m.modified().map(crate::time::nanos).unwrap_or(0),
-            }))
+            }));
         }
+        Ok(m) if !m.is_dir() => return Box::new(std::iter::once(special(&start, &m.file_type()))),
         Ok(_) => {}
     }
-    let it = walkdir::WalkDir::new(root)
+    let it = walkdir::WalkDir::new(&start)
         .follow_links(false)
         .sort_by_file_name()
         .into_iter()
@@ -133,8 +171,15 @@ fn walk_root<'a>(
         })
         .filter_map(move |entry| match entry {
             Ok(e) => {
-                if !e.file_type().is_file() {
+                let t = e.file_type();
+                if t.is_dir() || t.is_symlink() {
+                    // Links are not followed (a loop or a link out of the
+                    // share must not widen the scan).
                     return None;
+                }
+                if !t.is_file() {
+                    let rel = e.path().strip_prefix(root).unwrap_or(e.path());
+                    return opts.included(rel).then(|| special(e.path(), &t));
                 }
                 let rel = e.path().strip_prefix(root).unwrap_or(e.path());
                 if !opts.included(rel) {
@@ -169,6 +214,19 @@ fn walk_root<'a>(
             }
         });
     Box::new(it)
+}
+
+/// A named pipe, socket or device: listed, never opened (reading a FIFO
+/// would wait forever), reported so that nothing is silently skipped.
+fn special(path: &Path, t: &std::fs::FileType) -> WalkItem {
+    WalkItem::Unreadable {
+        path: path.to_path_buf(),
+        reason: UnreadableReason::Unsupported,
+        detail: format!(
+            "not a regular file ({}): not read",
+            crate::pipeline::file_type_name(t)
+        ),
+    }
 }
 
 fn io_item(path: &Path, e: &std::io::Error) -> WalkItem {

@@ -137,8 +137,16 @@ fn kill_9_mid_scan_then_restart_loses_and_duplicates_nothing() {
             &db,
             "SELECT count(*) FROM scan_runs WHERE status = 'interrupted'"
         ),
-        2,
-        "the killed runs are marked"
+        3,
+        "the killed runs (event and reconcile) are marked, and SIGTERM closed the second service's event run"
+    );
+    assert_eq!(
+        query(
+            &db,
+            "SELECT count(*) FROM scan_runs WHERE status = 'running'"
+        ),
+        0,
+        "no run is left running"
     );
     // The same share scanned once, with the same key, into another database.
     let other = dir.path().join("other.db");

@@ -333,7 +333,7 @@ impl Engine {
                 span: norm.to_original(vs)..norm.to_original(ve),
                 explanation: Explanation {
                     pattern: p.name.clone(),
-                    validation: validation.as_str(),
+                    validation,
                     context_word: match ctx {
                         Context::Positive(w) => Some(w),
                         _ => None,

@@ -8,23 +8,7 @@
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
-/// The result of validating a candidate value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Validation {
-    Valid,
-    Invalid,
-    NotApplicable,
-}
-
-impl Validation {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Validation::Valid => "valid",
-            Validation::Invalid => "invalid",
-            Validation::NotApplicable => "not_applicable",
-        }
-    }
-}
+pub use crate::finding::Validation;
 
 /// A validator function, looked up by name from detector files.
 pub type Validator = fn(&str) -> Validation;
@@ -161,7 +145,7 @@ pub fn luhn(s: &str) -> bool {
             }
         })
         .sum();
-    total % 10 == 0
+    total.is_multiple_of(10)
 }
 
 fn luhn_validator(s: &str) -> Validation {

@@ -26,14 +26,7 @@ use super::{
 };
 use crate::text::{Location, TextUnit};
 
-/// One message's addressing, by domain only.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct MailMeta {
-    /// The sender's domain (lowercase), if any.
-    pub sender_domain: Option<String>,
-    /// Domains of To, Cc and Bcc recipients (lowercase, sorted, unique).
-    pub recipient_domains: Vec<String>,
-}
+pub use crate::outcome::MailMeta;
 
 /// Reads `.eml` files (and mbox data met inside containers).
 pub struct Mail;

@@ -24,59 +24,12 @@ pub mod spreadsheet;
 pub mod xml;
 pub mod zip;
 
-use std::fmt;
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+pub use crate::outcome::{DocumentMeta, MemberPath, UnreadableReason};
 use crate::text::TextUnit;
-
-/// Why a file (or a member of one) could not be read. The names are the
-/// findings contract's `reason` values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum UnreadableReason {
-    Encrypted,
-    ImageOnly,
-    Corrupt,
-    TooLarge,
-    Unsupported,
-    Timeout,
-    PermissionDenied,
-}
-
-impl UnreadableReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            UnreadableReason::Encrypted => "encrypted",
-            UnreadableReason::ImageOnly => "image_only",
-            UnreadableReason::Corrupt => "corrupt",
-            UnreadableReason::TooLarge => "too_large",
-            UnreadableReason::Unsupported => "unsupported",
-            UnreadableReason::Timeout => "timeout",
-            UnreadableReason::PermissionDenied => "permission_denied",
-        }
-    }
-
-    pub fn label_ja(self) -> &'static str {
-        match self {
-            UnreadableReason::Encrypted => "暗号化",
-            UnreadableReason::ImageOnly => "画像のみ（文字情報なし）",
-            UnreadableReason::Corrupt => "破損",
-            UnreadableReason::TooLarge => "サイズ超過",
-            UnreadableReason::Unsupported => "未対応形式",
-            UnreadableReason::Timeout => "時間切れ",
-            UnreadableReason::PermissionDenied => "アクセス権なし",
-        }
-    }
-}
-
-impl fmt::Display for UnreadableReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// An extractor's failure: a contract reason plus a short detail that never
 /// contains document text.
@@ -93,35 +46,6 @@ impl ExtractError {
             reason,
             detail: detail.into(),
         }
-    }
-}
-
-/// Where inside a container text was found: `attachments/請求書.pdf`,
-/// `3/請求書.pdf`, `docs/a.xlsx`. Empty for the file itself.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct MemberPath(pub Vec<String>);
-
-impl MemberPath {
-    /// The file itself.
-    pub fn root() -> Self {
-        MemberPath(Vec::new())
-    }
-    /// This path with one more member.
-    pub fn child(&self, name: impl Into<String>) -> Self {
-        let mut v = self.0.clone();
-        v.push(name.into());
-        MemberPath(v)
-    }
-    /// `None` for the file itself, else the `/`-joined chain.
-    pub fn to_contract(&self) -> Option<String> {
-        if self.0.is_empty() {
-            None
-        } else {
-            Some(self.0.join("/"))
-        }
-    }
-    pub fn depth(&self) -> usize {
-        self.0.len()
     }
 }
 
@@ -490,16 +414,6 @@ pub trait UnitSink {
     /// What the document at `member` says about itself (its creation date,
     /// for retention). Extractors call it when the format records it.
     fn metadata(&mut self, _member: &MemberPath, _meta: DocumentMeta) {}
-}
-
-/// What a document records about itself, as far as records rules need it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DocumentMeta {
-    /// The creation date the document carries (Office `docProps/core.xml`
-    /// `dcterms:created`, OLE SummaryInformation, ODF `meta:creation-date`,
-    /// PDF `/CreationDate` or XMP `xmp:CreateDate`, a mail's `Date`), as a
-    /// civil date in Japan time (JST) when the source has a time zone.
-    pub created: Option<jiff::civil::Date>,
 }
 
 /// Everything an extractor needs besides the bytes.

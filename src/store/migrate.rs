@@ -73,6 +73,51 @@ const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER events_no_delete BEFORE DELETE ON events
         BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
     "#,
+    // 2: lossless, private paths (display path, keyed path hash, sealed real
+    // path), keyed content hashes (the old plain SHA-256 ones are dropped:
+    // they could be brute-forced), per-file scan sequence, finding flags,
+    // and the roots' last known state (a missing share is not a deletion).
+    r#"
+    CREATE TABLE files_v2 (
+        id INTEGER PRIMARY KEY,
+        path TEXT NOT NULL,
+        path_key BLOB UNIQUE,
+        path_sealed BLOB,
+        root TEXT,
+        size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        content_hash BLOB,
+        detector_set TEXT,
+        format TEXT,
+        first_seen_at TEXT NOT NULL,
+        last_scanned_at TEXT,
+        last_run_id INTEGER REFERENCES scan_runs(id),
+        deleted_at TEXT,
+        unreadable_reason TEXT,
+        scan_seq INTEGER NOT NULL DEFAULT 0
+    );
+    INSERT INTO files_v2(id, path, root, size, mtime_ns, content_hash, detector_set, format,
+                         first_seen_at, last_scanned_at, last_run_id, deleted_at, unreadable_reason)
+        SELECT id, path, root, size, mtime_ns, NULL, detector_set, format,
+               first_seen_at, last_scanned_at, last_run_id, deleted_at, unreadable_reason
+        FROM files;
+    DROP TABLE files;
+    ALTER TABLE files_v2 RENAME TO files;
+    CREATE INDEX files_content_hash ON files(content_hash);
+    CREATE INDEX files_path ON files(path);
+    CREATE INDEX files_root ON files(root);
+    ALTER TABLE findings ADD COLUMN scan_seq INTEGER;
+    ALTER TABLE findings ADD COLUMN flags TEXT;
+    ALTER TABLE findings ADD COLUMN recipient_domains TEXT;
+    CREATE TABLE roots (
+        path TEXT PRIMARY KEY,
+        device INTEGER,
+        files_seen INTEGER NOT NULL DEFAULT 0,
+        available INTEGER NOT NULL DEFAULT 1,
+        problem TEXT,
+        checked_at TEXT
+    );
+    "#,
 ];
 
 /// The schema version this binary writes.
@@ -87,6 +132,9 @@ pub fn migrate(conn: &Connection) -> Result<(), StoreError> {
             known: CURRENT,
         });
     }
+    // Tables are rebuilt (SQLite cannot drop a constraint): foreign keys
+    // are checked after each migration instead of during it.
+    conn.pragma_update(None, "foreign_keys", "OFF")?;
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
         let n = i as i64 + 1;
         conn.execute_batch(&format!(
@@ -94,5 +142,6 @@ pub fn migrate(conn: &Connection) -> Result<(), StoreError> {
         ))?;
         tracing::info!("database migrated to schema version {n}");
     }
+    conn.pragma_update(None, "foreign_keys", "ON")?;
     Ok(())
 }

@@ -1,11 +1,17 @@
 //! The findings store: SQLite (bundled), WAL, numbered migrations, one
 //! writer. It keeps every file mamori has seen and every finding's history:
-//! re-scanning updates findings without duplicating them; a finding that
-//! disappears is resolved with its date and kept; a deleted file keeps its
-//! history; a file moved with identical content is recognised by its hash
-//! and keeps its history. An append-only event log records what happened.
-//! Review decisions and retention flags (later) key on
-//! (path, member, kind, fingerprint), which survive rescans.
+//! re-scanning updates findings without duplicating them; a finding gone
+//! from a file's latest scan is resolved with its date and kept; a deleted
+//! file keeps its history; a file moved with identical content is
+//! recognised by its (keyed) content hash and keeps its history. An
+//! append-only event log records what happened.
+//!
+//! Paths: `files.path` is the path as shown to people (names holding an
+//! identifier masked, undecodable bytes escaped); a file's row is found by
+//! `path_key`, a keyed hash of the real path's bytes; where the shown path
+//! is not the real one, `path_sealed` holds the real path encrypted under
+//! the install's key, so that the service can still tell whether the file
+//! exists. Without the key the database never shows a name's identifier.
 //!
 //! The database and its WAL files are created readable by the owner only:
 //! they hold masked values and keyed fingerprints, never full values.
@@ -15,13 +21,15 @@ mod sink;
 
 pub use sink::StoreSink;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use thiserror::Error;
 
-use crate::pipeline::FileOutcome;
+use crate::keys::KeySet;
+use crate::outcome::{Content, FileEnd, FileRef, Outcome, OUTBOUND_FLAG};
+use crate::time::now;
 
 /// Store errors.
 #[derive(Debug, Error)]
@@ -42,13 +50,28 @@ pub enum StoreError {
          use that key (--key-file or MAMORI_KEY_FILE) or a new database"
     )]
     OtherKey,
+    #[error(
+        "{0} is empty (0 bytes): a findings database is never empty, so it was probably \
+         truncated or replaced. Restore it from a backup, or delete it to start a new store \
+         (all history is then lost)"
+    )]
+    Empty(PathBuf),
+    #[error("{path} is in use by another mamori process (pid {pid}): one service per database")]
+    Locked { path: PathBuf, pid: String },
+    #[error("locking {path}: {error}")]
+    Lock {
+        path: PathBuf,
+        error: std::io::Error,
+    },
 }
-
-use crate::time::now;
 
 /// The store (one writer connection).
 pub struct Store {
     conn: Connection,
+    keys: KeySet,
+    /// Files whose scan is under way (parts recorded, last outcome not yet):
+    /// file id → that scan's sequence number.
+    open_scans: HashMap<i64, i64>,
 }
 
 /// What `mamori status` shows.
@@ -57,31 +80,105 @@ pub struct Status {
     pub files: i64,
     pub deleted: i64,
     pub unreadable_by_reason: BTreeMap<String, i64>,
+    /// Files reported `unsupported`, by format.
+    pub unsupported_by_format: BTreeMap<String, i64>,
     pub open_by_kind: BTreeMap<String, i64>,
     pub resolved: i64,
+    /// Open findings in outbound leak candidates, and the files holding them.
+    pub outbound_findings: i64,
+    pub outbound_files: i64,
     pub last_run: Option<(i64, String, Option<String>, String)>,
     /// Jobs waiting in the service, as it last reported.
     pub queue_length: Option<String>,
+    /// Roots found unavailable at their last check: (root, problem, since).
+    pub unavailable_roots: Vec<(String, String, String)>,
     pub recent_events: Vec<(String, String, String)>,
 }
 
+/// A root as the walk found it: whether deletions may be recorded under it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RootCheck {
+    pub path: PathBuf,
+    /// Why it cannot be walked (missing, not a directory, unreadable), if so.
+    pub problem: Option<String>,
+    /// The file system it lives on (Unix device id).
+    pub device: Option<u64>,
+    /// Files the walk found under it.
+    pub files: u64,
+}
+
+impl RootCheck {
+    /// Looks at `path` before it is walked.
+    pub fn inspect(path: &Path) -> RootCheck {
+        let mut check = RootCheck {
+            path: path.to_path_buf(),
+            problem: None,
+            device: None,
+            files: 0,
+        };
+        match std::fs::metadata(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                check.problem = Some("missing (not mounted?)".into())
+            }
+            Err(e) => check.problem = Some(format!("cannot be read: {e}")),
+            Ok(m) => {
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::MetadataExt;
+                    check.device = Some(m.dev());
+                }
+                if m.is_dir() {
+                    if let Err(e) = std::fs::read_dir(path) {
+                        check.problem = Some(format!("cannot be listed: {e}"));
+                    }
+                } else if !m.is_file() {
+                    check.problem = Some("not a directory".into());
+                }
+            }
+        }
+        check
+    }
+}
+
+/// Counts a run records when it ends.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunCounts {
+    pub files: u64,
+    pub findings: u64,
+    pub unreadable: u64,
+}
+
 impl Store {
-    /// Opens (creating, owner-only) and migrates the database at `path`.
-    pub fn open(path: &Path) -> Result<Store, StoreError> {
-        if !path.exists() {
-            create_private(path)?;
+    /// Opens (creating, owner-only) and migrates the database at `path`,
+    /// and checks that it was written with `keys` (a new one records them).
+    pub fn open(path: &Path, keys: &KeySet) -> Result<Store, StoreError> {
+        match std::fs::metadata(path) {
+            Ok(m) if m.len() == 0 => return Err(StoreError::Empty(path.to_path_buf())),
+            Ok(_) => {}
+            Err(_) => create_new(path)?,
         }
         let conn = Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
         migrate::migrate(&conn)?;
-        Ok(Store { conn })
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        let store = Store {
+            conn,
+            keys: keys.clone(),
+            open_scans: HashMap::new(),
+        };
+        store.check_key(&keys.fingerprinter().key_check())?;
+        store.fill_path_keys()?;
+        Ok(store)
     }
 
     /// A read-only handle (status, reports); never blocks the writer (WAL).
     pub fn open_read_only(path: &Path) -> Result<Connection, StoreError> {
+        match std::fs::metadata(path) {
+            Ok(m) if m.len() == 0 => return Err(StoreError::Empty(path.to_path_buf())),
+            _ => {}
+        }
         let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         Ok(conn)
@@ -94,6 +191,31 @@ impl Store {
             .query_row("PRAGMA user_version", [], |r| r.get(0))?)
     }
 
+    /// Rows from before path keys (a database of an earlier version) get
+    /// theirs: their `path` was the real path.
+    fn fill_path_keys(&self) -> Result<(), StoreError> {
+        let rows: Vec<(i64, String)> = {
+            let mut st = self
+                .conn
+                .prepare("SELECT id, path FROM files WHERE path_key IS NULL")?;
+            let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let tx = self.conn.unchecked_transaction()?;
+        for (id, path) in &rows {
+            tx.execute(
+                "UPDATE files SET path_key = ?1 WHERE id = ?2",
+                params![self.keys.path_key(Path::new(path)).as_slice(), id],
+            )?;
+        }
+        tx.commit()?;
+        tracing::info!("{} stored path(s) given path keys", rows.len());
+        Ok(())
+    }
+
     fn event(
         &self,
         run: Option<i64>,
@@ -101,11 +223,7 @@ impl Store {
         file: Option<i64>,
         detail: &str,
     ) -> Result<(), StoreError> {
-        self.conn.execute(
-            "INSERT INTO events(at, run_id, kind, file_id, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![now(), run, kind, file, detail],
-        )?;
-        Ok(())
+        event(&self.conn, run, kind, file, detail)
     }
 
     /// Sets a service value shown by `mamori status` (queue length, …).
@@ -117,24 +235,8 @@ impl Store {
         Ok(())
     }
 
-    /// A file whose size or mtime changed but whose content hash did not:
-    /// its new size and mtime are stored, its findings stay as they are.
-    pub fn touch_changed_mtime(&mut self, run: i64, o: &FileOutcome) -> Result<(), StoreError> {
-        self.conn.execute(
-            "UPDATE files SET size = ?1, mtime_ns = ?2 WHERE path = ?3",
-            params![o.size as i64, o.modified_ns, o.path.to_string_lossy()],
-        )?;
-        self.event(
-            Some(run),
-            "content_unchanged",
-            None,
-            &o.path.to_string_lossy(),
-        )?;
-        self.touch(run, &o.path)
-    }
-
     /// Records the fingerprint key's check value, or refuses a different key.
-    pub fn check_key(&self, check: &str) -> Result<(), StoreError> {
+    fn check_key(&self, check: &str) -> Result<(), StoreError> {
         let stored: Option<String> = self
             .conn
             .query_row(
@@ -160,7 +262,7 @@ impl Store {
     pub fn begin_run(&self, roots: &[PathBuf], detector_set: &str) -> Result<i64, StoreError> {
         let roots: Vec<String> = roots
             .iter()
-            .map(|r| r.to_string_lossy().into_owned())
+            .map(|r| crate::paths::display(r).into_owned())
             .collect();
         self.conn.execute(
             "INSERT INTO scan_runs(started_at, roots, detector_set, status) VALUES (?1, ?2, ?3, 'running')",
@@ -171,253 +273,214 @@ impl Store {
         Ok(id)
     }
 
-    /// Marks a file seen by `run` without rescanning it (unchanged): its open
-    /// findings stay open.
-    pub fn touch(&mut self, run: i64, path: &Path) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
-        let t = now();
-        tx.execute(
-            "UPDATE files SET last_run_id = ?1, last_scanned_at = ?2 WHERE path = ?3",
-            params![run, t, path.to_string_lossy()],
-        )?;
-        tx.execute(
-            "UPDATE findings SET last_run_id = ?1, last_seen_at = ?2
-             WHERE resolved_at IS NULL AND file_id = (SELECT id FROM files WHERE path = ?3)",
-            params![run, t, path.to_string_lossy()],
-        )?;
-        tx.commit()?;
-        Ok(())
-    }
-
-    /// Records an outcome of `run`. Parts of one file (mbox messages) may
-    /// come in several calls; findings not seen again are resolved when the
-    /// file's last outcome (`partial == false`) arrives.
+    /// Records an outcome of `run`: a part or the last outcome of a file's
+    /// scan, or that the file is unchanged. Findings of the file not seen in
+    /// its latest scan are resolved when the last outcome arrives, whatever
+    /// run the earlier scan belonged to.
     pub fn record(
         &mut self,
         run: i64,
         root: Option<&Path>,
-        o: &FileOutcome,
+        outcome: &Outcome,
         detector_set: &str,
     ) -> Result<(), StoreError> {
+        match outcome {
+            Outcome::Unchanged { file, by_hash } => self.touch(run, file, *by_hash),
+            Outcome::Part { file, content } => {
+                let tx = self.conn.transaction()?;
+                let (id, seq) =
+                    file_row(&tx, &self.keys, &mut self.open_scans, run, root, file, None)?;
+                record_content(&tx, run, id, seq, content)?;
+                tx.commit()?;
+                Ok(())
+            }
+            Outcome::Done { file, content, end } => {
+                let tx = self.conn.transaction()?;
+                let (id, seq) = file_row(
+                    &tx,
+                    &self.keys,
+                    &mut self.open_scans,
+                    run,
+                    root,
+                    file,
+                    end.content_hash.as_ref(),
+                )?;
+                record_content(&tx, run, id, seq, content)?;
+                finish_file(&tx, run, id, seq, file, content, end, detector_set)?;
+                tx.commit()?;
+                self.open_scans.remove(&id);
+                Ok(())
+            }
+        }
+    }
+
+    /// A file seen by `run` without being re-extracted: its open findings
+    /// stay open. `by_hash`: its size or mtime changed but not its content;
+    /// the new size and mtime are stored.
+    fn touch(&mut self, run: i64, file: &FileRef, by_hash: bool) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         let t = now();
-        let path = o.path.to_string_lossy().into_owned();
-        let existing: Option<i64> = tx
-            .query_row("SELECT id FROM files WHERE path = ?1", params![path], |r| {
-                r.get(0)
-            })
+        let key = self.keys.path_key(&file.path);
+        let id: Option<i64> = tx
+            .query_row(
+                "SELECT id FROM files WHERE path_key = ?1",
+                params![key.as_slice()],
+                |r| r.get(0),
+            )
             .optional()?;
-        let file_id = match existing {
-            Some(id) => id,
-            None => {
-                // A file moved with identical content: the stored file whose
-                // path no longer exists takes the new path and keeps its history.
-                // In the service, a rename's deletion event may have been
-                // recorded first: a row deleted with the same content also
-                // counts (its findings reopen below, as they are seen again).
-                let moved: Option<(i64, String)> = match &o.content_hash {
-                    Some(h) if !o.partial => {
-                        let mut st = tx.prepare(
-                            "SELECT id, path FROM files WHERE content_hash = ?1
-                             ORDER BY deleted_at IS NOT NULL, deleted_at DESC, id",
-                        )?;
-                        let rows =
-                            st.query_map(params![h.as_slice()], |r| Ok((r.get(0)?, r.get(1)?)))?;
-                        let mut found = None;
-                        for row in rows {
-                            let (id, p): (i64, String) = row?;
-                            if !Path::new(&p).exists() {
-                                found = Some((id, p));
-                                break;
-                            }
-                        }
-                        found
-                    }
-                    _ => None,
-                };
-                match moved {
-                    Some((id, old)) => {
-                        tx.execute(
-                            "UPDATE files SET path = ?1 WHERE id = ?2",
-                            params![path, id],
-                        )?;
-                        tx.execute(
-                            "INSERT INTO events(at, run_id, kind, file_id, detail) VALUES (?1, ?2, 'file_moved', ?3, ?4)",
-                            params![t, run, id, format!("{old} -> {path}")],
-                        )?;
-                        id
-                    }
-                    None => {
-                        tx.execute(
-                            "INSERT INTO files(path, root, size, mtime_ns, first_seen_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                            params![path, root.map(|r| r.to_string_lossy().into_owned()), o.size as i64, o.modified_ns, t],
-                        )?;
-                        let id = tx.last_insert_rowid();
-                        tx.execute(
-                            "INSERT INTO events(at, run_id, kind, file_id, detail) VALUES (?1, ?2, 'file_added', ?3, ?4)",
-                            params![t, run, id, path],
-                        )?;
-                        id
-                    }
-                }
-            }
+        let Some(id) = id else {
+            return Ok(()); // not stored (a file the walk saw before its row was written)
         };
-        for (member, f) in &o.findings {
-            let member = member.to_contract().unwrap_or_default();
-            let location = f.location.to_string();
-            let changed = tx.execute(
-                "UPDATE findings SET last_seen_at = ?1, last_run_id = ?2, confidence = ?3, masked = ?4,
-                     detector_version = ?5, resolved_at = NULL, resolve_reason = NULL
-                 WHERE file_id = ?6 AND member = ?7 AND kind = ?8 AND location = ?9 AND fingerprint = ?10",
-                params![
-                    t,
-                    run,
-                    f.confidence.as_str(),
-                    f.masked,
-                    f.detector_version,
-                    file_id,
-                    member,
-                    f.kind.as_str(),
-                    location,
-                    f.fingerprint.as_slice()
-                ],
-            )?;
-            if changed == 0 {
-                tx.execute(
-                    "INSERT INTO findings(file_id, member, kind, confidence, location, masked, fingerprint,
-                         detector_id, detector_version, first_seen_at, last_seen_at, last_run_id)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11)",
-                    params![
-                        file_id,
-                        member,
-                        f.kind.as_str(),
-                        f.confidence.as_str(),
-                        location,
-                        f.masked,
-                        f.fingerprint.as_slice(),
-                        &*f.detector_id,
-                        f.detector_version,
-                        t,
-                        run
-                    ],
-                )?;
-            }
-        }
-        for u in &o.unreadable {
+        if by_hash {
             tx.execute(
-                "INSERT INTO events(at, run_id, kind, file_id, detail) VALUES (?1, ?2, 'unreadable', ?3, ?4)",
-                params![
-                    t,
-                    run,
-                    file_id,
-                    format!("{}{}: {}", u.member.to_contract().map(|m| format!("[{m}] ")).unwrap_or_default(), u.reason, u.detail)
-                ],
+                "UPDATE files SET size = ?1, mtime_ns = ?2 WHERE id = ?3",
+                params![file.size as i64, file.modified_ns, id],
             )?;
+            event(&tx, Some(run), "content_unchanged", Some(id), &file.shown())?;
         }
-        if !o.partial {
-            let reason = o
-                .unreadable
-                .iter()
-                .find(|u| u.member.0.is_empty())
-                .map(|u| u.reason.as_str());
-            tx.execute(
-                "UPDATE files SET size = ?1, mtime_ns = ?2, content_hash = ?3, detector_set = ?4, format = ?5,
-                     last_scanned_at = ?6, last_run_id = ?7, deleted_at = NULL, unreadable_reason = ?8
-                 WHERE id = ?9",
-                params![
-                    o.size as i64,
-                    o.modified_ns,
-                    o.content_hash.as_ref().map(|h| h.as_slice()),
-                    detector_set,
-                    o.format,
-                    t,
-                    run,
-                    reason,
-                    file_id
-                ],
-            )?;
-            // Findings of this file not seen in this run are gone: resolved, kept.
-            let gone = tx.execute(
-                "UPDATE findings SET resolved_at = ?1, resolve_reason = 'not found on rescan'
-                 WHERE file_id = ?2 AND resolved_at IS NULL AND (last_run_id IS NULL OR last_run_id != ?3)",
-                params![t, file_id, run],
-            )?;
-            if gone > 0 {
-                tx.execute(
-                    "INSERT INTO events(at, run_id, kind, file_id, detail) VALUES (?1, ?2, 'findings_resolved', ?3, ?4)",
-                    params![t, run, file_id, format!("{gone} finding(s) no longer found")],
-                )?;
-            }
-        }
+        tx.execute(
+            "UPDATE files SET last_run_id = ?1, last_scanned_at = ?2 WHERE id = ?3",
+            params![run, t, id],
+        )?;
+        tx.execute(
+            "UPDATE findings SET last_run_id = ?1, last_seen_at = ?2 WHERE resolved_at IS NULL AND file_id = ?3",
+            params![run, t, id],
+        )?;
         tx.commit()?;
         Ok(())
     }
 
     /// Ends a run: files under its roots that it did not see are deleted
-    /// (history kept, open findings resolved). Returns how many.
+    /// (history kept, open findings resolved), except under a root that is
+    /// unavailable (missing, unreadable, on another device than before, or
+    /// empty when it held files): there the state is kept and the root is
+    /// recorded `root_unavailable`. Returns how many files were deleted.
     pub fn finish_run(
         &mut self,
         run: i64,
-        roots: &[PathBuf],
-        files: u64,
-        findings: u64,
-        unreadable: u64,
+        roots: &[RootCheck],
+        counts: RunCounts,
     ) -> Result<usize, StoreError> {
         let tx = self.conn.transaction()?;
         let t = now();
         let mut deleted = 0;
         for root in roots {
-            let r = root.to_string_lossy().into_owned();
-            let prefix = format!("{}/%", r.trim_end_matches('/'));
-            let ids: Vec<(i64, String)> = {
-                let mut st = tx.prepare(
-                    "SELECT id, path FROM files WHERE deleted_at IS NULL AND (last_run_id IS NULL OR last_run_id != ?1)
-                       AND (path = ?2 OR path LIKE ?3 ESCAPE '\\')",
-                )?;
-                let rows = st.query_map(params![run, r, escape_like(&prefix)], |row| {
-                    Ok((row.get(0)?, row.get(1)?))
+            let problem = root_problem(&tx, root)?;
+            let shown = crate::paths::display(&root.path).into_owned();
+            match problem {
+                Some(problem) => {
+                    tracing::warn!(
+                        root = %shown,
+                        "{problem}: no deletions recorded under this root; its files keep their state"
+                    );
+                    tx.execute(
+                        "INSERT INTO roots(path, available, problem, checked_at) VALUES (?1, 0, ?2, ?3)
+                         ON CONFLICT(path) DO UPDATE SET available = 0, problem = excluded.problem,
+                             checked_at = CASE WHEN roots.available = 0 THEN roots.checked_at ELSE excluded.checked_at END",
+                        params![shown, problem, t],
+                    )?;
+                    event(
+                        &tx,
+                        Some(run),
+                        "root_unavailable",
+                        None,
+                        &format!("{shown}: {problem}"),
+                    )?;
+                    continue;
+                }
+                None => {
+                    tx.execute(
+                        "INSERT INTO roots(path, device, files_seen, available, problem, checked_at)
+                         VALUES (?1, ?2, ?3, 1, NULL, ?4)
+                         ON CONFLICT(path) DO UPDATE SET device = excluded.device, files_seen = excluded.files_seen,
+                             available = 1, problem = NULL, checked_at = excluded.checked_at",
+                        params![shown, root.device.map(|d| d as i64), root.files as i64, t],
+                    )?;
+                }
+            }
+            let ids: Vec<(i64, String, Option<Vec<u8>>)> = {
+                let mut st = tx.prepare(&format!(
+                    "SELECT id, path, path_sealed FROM files WHERE deleted_at IS NULL
+                       AND (last_run_id IS NULL OR last_run_id != ?1) AND {UNDER_ROOT}"
+                ))?;
+                let rows = st.query_map(params![run, shown, under_prefix(&shown)], |row| {
+                    Ok((row.get(0)?, row.get(1)?, row.get(2)?))
                 })?;
                 rows.collect::<Result<_, _>>()?
             };
-            for (id, path) in ids {
-                if Path::new(&path).exists() {
+            for (id, path, sealed) in ids {
+                let real = real_path(&self.keys, &path, sealed.as_deref());
+                if real.as_deref().is_none_or(Path::exists) {
                     continue; // excluded by this run's filters, not deleted
                 }
                 delete_file(&tx, run, id, &path, &t)?;
                 deleted += 1;
             }
         }
-        tx.execute(
-            "UPDATE scan_runs SET finished_at = ?1, status = 'finished', files_scanned = ?2, findings = ?3, unreadable = ?4 WHERE id = ?5",
-            params![t, files as i64, findings as i64, unreadable as i64, run],
-        )?;
-        tx.execute(
-            "INSERT INTO events(at, run_id, kind, detail) VALUES (?1, ?2, 'run_finished', ?3)",
-            params![t, run, format!("{files} files, {findings} findings, {unreadable} unreadable, {deleted} deleted")],
-        )?;
+        close_run(&tx, run, "finished", counts, deleted, &t)?;
         tx.commit()?;
         Ok(deleted)
     }
 
-    /// Marks one file deleted now (a file-system event said so): its open
-    /// findings are resolved, its history kept.
-    pub fn mark_deleted(&mut self, run: i64, path: &Path) -> Result<bool, StoreError> {
-        let tx = self.conn.transaction()?;
-        let t = now();
-        let id: Option<i64> = tx
-            .query_row(
-                "SELECT id FROM files WHERE path = ?1 AND deleted_at IS NULL",
-                params![path.to_string_lossy()],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let Some(id) = id else { return Ok(false) };
-        delete_file(&tx, run, id, &path.to_string_lossy(), &t)?;
-        tx.commit()?;
-        Ok(true)
+    /// Ends a run without a deletion sweep (service event runs, stops,
+    /// interrupted scans), with its counts.
+    pub fn end_run(&self, run: i64, status: &str, counts: RunCounts) -> Result<(), StoreError> {
+        close_run(&self.conn, run, status, counts, 0, &now())
     }
 
-    /// Runs left `running` by a process that died are marked `interrupted`.
+    /// Marks `path` deleted now (a file-system event said so): a file, or
+    /// every file under it when it was a directory (moved out of the root
+    /// or removed). Open findings are resolved as "file deleted", history
+    /// kept. Returns how many files.
+    pub fn mark_deleted(&mut self, run: i64, path: &Path) -> Result<usize, StoreError> {
+        let tx = self.conn.transaction()?;
+        let t = now();
+        let key = self.keys.path_key(path);
+        let file: Option<(i64, String)> = tx
+            .query_row(
+                "SELECT id, path FROM files WHERE path_key = ?1 AND deleted_at IS NULL",
+                params![key.as_slice()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let mut n = 0;
+        if let Some((id, shown)) = file {
+            delete_file(&tx, run, id, &shown, &t)?;
+            n = 1;
+        } else {
+            // A directory: its files. Plain paths by prefix; sealed ones
+            // (names with identifiers) by their real path.
+            let prefix = format!(
+                "{}{}",
+                path.to_string_lossy()
+                    .trim_end_matches(std::path::MAIN_SEPARATOR),
+                std::path::MAIN_SEPARATOR
+            );
+            let rows: Vec<(i64, String, Option<Vec<u8>>)> = {
+                let mut st = tx.prepare(
+                    "SELECT id, path, path_sealed FROM files WHERE deleted_at IS NULL
+                       AND (path_sealed IS NOT NULL OR path LIKE ?1 ESCAPE '\\')",
+                )?;
+                let rows = st.query_map(params![escape_like(&format!("{prefix}%"))], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })?;
+                rows.collect::<Result<_, _>>()?
+            };
+            for (id, shown, sealed) in rows {
+                let under = real_path(&self.keys, &shown, sealed.as_deref())
+                    .is_some_and(|p| p.starts_with(path) && !p.exists());
+                if under {
+                    delete_file(&tx, run, id, &shown, &t)?;
+                    n += 1;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(n)
+    }
+
+    /// Runs left `running` by a process that died or was stopped are
+    /// marked `interrupted`.
     pub fn close_interrupted_runs(&self) -> Result<usize, StoreError> {
         let n = self.conn.execute(
             "UPDATE scan_runs SET status = 'interrupted', finished_at = ?1 WHERE status = 'running'",
@@ -434,15 +497,6 @@ impl Store {
         Ok(n)
     }
 
-    /// Marks a run as ended without a deletion sweep (service event runs, shutdowns).
-    pub fn end_run(&self, run: i64, status: &str) -> Result<(), StoreError> {
-        self.conn.execute(
-            "UPDATE scan_runs SET status = ?1, finished_at = ?2 WHERE id = ?3",
-            params![status, now(), run],
-        )?;
-        Ok(())
-    }
-
     /// Records a service event (started, reloaded, stopped …).
     pub fn log(&self, kind: &str, detail: &str) -> Result<(), StoreError> {
         self.event(None, kind, None, detail)
@@ -450,36 +504,32 @@ impl Store {
 
     /// What the store knows (for `mamori status`).
     pub fn status(conn: &Connection) -> Result<Status, StoreError> {
+        let one =
+            |sql: &str| -> Result<i64, rusqlite::Error> { conn.query_row(sql, [], |r| r.get(0)) };
         let mut s = Status {
-            files: conn.query_row(
-                "SELECT count(*) FROM files WHERE deleted_at IS NULL",
-                [],
-                |r| r.get(0),
-            )?,
-            deleted: conn.query_row(
-                "SELECT count(*) FROM files WHERE deleted_at IS NOT NULL",
-                [],
-                |r| r.get(0),
-            )?,
-            resolved: conn.query_row(
-                "SELECT count(*) FROM findings WHERE resolved_at IS NOT NULL",
-                [],
-                |r| r.get(0),
-            )?,
+            files: one("SELECT count(*) FROM files WHERE deleted_at IS NULL")?,
+            deleted: one("SELECT count(*) FROM files WHERE deleted_at IS NOT NULL")?,
+            resolved: one("SELECT count(*) FROM findings WHERE resolved_at IS NOT NULL")?,
+            outbound_findings: one(&format!(
+                "SELECT count(*) FROM findings WHERE resolved_at IS NULL AND flags = '{OUTBOUND_FLAG}'"
+            ))?,
+            outbound_files: one(&format!(
+                "SELECT count(DISTINCT file_id) FROM findings WHERE resolved_at IS NULL AND flags = '{OUTBOUND_FLAG}'"
+            ))?,
             ..Status::default()
         };
-        let mut st = conn.prepare("SELECT kind, count(*) FROM findings WHERE resolved_at IS NULL GROUP BY kind ORDER BY kind")?;
-        for row in st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
-            let (k, n) = row?;
-            s.open_by_kind.insert(k, n);
-        }
-        let mut st = conn.prepare(
+        let pairs = |sql: &str| -> Result<BTreeMap<String, i64>, StoreError> {
+            let mut st = conn.prepare(sql)?;
+            let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        };
+        s.open_by_kind = pairs("SELECT kind, count(*) FROM findings WHERE resolved_at IS NULL GROUP BY kind ORDER BY kind")?;
+        s.unreadable_by_reason = pairs(
             "SELECT unreadable_reason, count(*) FROM files WHERE deleted_at IS NULL AND unreadable_reason IS NOT NULL GROUP BY 1",
         )?;
-        for row in st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
-            let (k, n) = row?;
-            s.unreadable_by_reason.insert(k, n);
-        }
+        s.unsupported_by_format = pairs(
+            "SELECT coalesce(format, 'unknown'), count(*) FROM files WHERE deleted_at IS NULL AND unreadable_reason = 'unsupported' GROUP BY 1",
+        )?;
         s.queue_length = conn
             .query_row(
                 "SELECT value FROM meta WHERE key = 'queue_length'",
@@ -495,6 +545,12 @@ impl Store {
             )
             .optional()?;
         let mut st = conn.prepare(
+            "SELECT path, coalesce(problem, ''), coalesce(checked_at, '') FROM roots WHERE available = 0 ORDER BY path",
+        )?;
+        for row in st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))? {
+            s.unavailable_roots.push(row?);
+        }
+        let mut st = conn.prepare(
             "SELECT at, kind, coalesce(detail, '') FROM events ORDER BY id DESC LIMIT 10",
         )?;
         for row in st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))? {
@@ -503,19 +559,410 @@ impl Store {
         Ok(s)
     }
 
+    /// Live files stored under a root (for `mamori status`).
+    pub fn files_under(conn: &Connection, root: &Path) -> Result<i64, StoreError> {
+        let shown = crate::paths::display(root);
+        Ok(conn.query_row(
+            &format!(
+                "SELECT count(*) FROM files WHERE deleted_at IS NULL AND {}",
+                UNDER_ROOT.replace("?2", "?1").replace("?3", "?2")
+            ),
+            params![shown, under_prefix(&shown)],
+            |r| r.get(0),
+        )?)
+    }
+
     /// The underlying connection (tests, reports).
     pub fn connection(&self) -> &Connection {
         &self.conn
     }
 }
 
+fn event(
+    conn: &Connection,
+    run: Option<i64>,
+    kind: &str,
+    file: Option<i64>,
+    detail: &str,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO events(at, run_id, kind, file_id, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![now(), run, kind, file, detail],
+    )?;
+    Ok(())
+}
+
+/// The real path of a stored file: its `path`, or the sealed one.
+fn real_path(keys: &KeySet, shown: &str, sealed: Option<&[u8]>) -> Option<PathBuf> {
+    match sealed {
+        None => Some(PathBuf::from(shown)),
+        Some(s) => keys.open_path(s),
+    }
+}
+
+/// Rows under the root `?2` (its display path), recorded under it or under
+/// a folder below it (`?3` is [`under_prefix`]).
+const UNDER_ROOT: &str = "(root = ?2 OR path = ?2 OR path LIKE ?3 ESCAPE '\\')";
+
+/// The LIKE pattern of paths below a root's display path.
+fn under_prefix(shown: &str) -> String {
+    escape_like(&format!(
+        "{}{}%",
+        shown.trim_end_matches(std::path::MAIN_SEPARATOR),
+        std::path::MAIN_SEPARATOR
+    ))
+}
+
+/// Why deletions must not be recorded under `root` now, if so: it cannot
+/// be walked, it is on another device than before, or it is empty while
+/// files are stored under it.
+fn root_problem(tx: &Transaction<'_>, root: &RootCheck) -> Result<Option<String>, StoreError> {
+    if let Some(p) = &root.problem {
+        return Ok(Some(p.clone()));
+    }
+    let shown = crate::paths::display(&root.path);
+    let device: Option<Option<i64>> = tx
+        .query_row(
+            "SELECT device FROM roots WHERE path = ?1",
+            params![shown],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let (Some(Some(before)), Some(now)) = (device, root.device) {
+        if before != now as i64 {
+            return Ok(Some(format!(
+                "on another file system than before (device {before} then, {now} now): an unmounted share?"
+            )));
+        }
+    }
+    if root.files == 0 {
+        let stored: i64 = tx.query_row(
+            &format!(
+                "SELECT count(*) FROM files WHERE deleted_at IS NULL AND {}",
+                UNDER_ROOT.replace("?2", "?1").replace("?3", "?2")
+            ),
+            params![shown, under_prefix(&shown)],
+            |r| r.get(0),
+        )?;
+        if stored > 0 {
+            return Ok(Some(format!(
+                "empty, but {stored} file(s) were stored under it: an unmounted or emptied share?"
+            )));
+        }
+    }
+    Ok(None)
+}
+
+fn close_run(
+    conn: &Connection,
+    run: i64,
+    status: &str,
+    counts: RunCounts,
+    deleted: usize,
+    t: &str,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE scan_runs SET finished_at = ?1, status = ?2, files_scanned = ?3, findings = ?4, unreadable = ?5 WHERE id = ?6",
+        params![t, status, counts.files as i64, counts.findings as i64, counts.unreadable as i64, run],
+    )?;
+    let kind = if status == "finished" {
+        "run_finished"
+    } else {
+        "run_ended"
+    };
+    event(
+        conn,
+        Some(run),
+        kind,
+        None,
+        &format!(
+            "{status}: {} files, {} findings, {} unreadable, {deleted} deleted",
+            counts.files, counts.findings, counts.unreadable
+        ),
+    )
+}
+
+/// The row of `file` (created, or found by path key, or a moved file found
+/// by content hash), and the sequence number of the scan under way.
+#[allow(clippy::too_many_arguments)]
+fn file_row(
+    tx: &Transaction<'_>,
+    keys: &KeySet,
+    open_scans: &mut HashMap<i64, i64>,
+    run: i64,
+    root: Option<&Path>,
+    file: &FileRef,
+    content_hash: Option<&[u8; 32]>,
+) -> Result<(i64, i64), StoreError> {
+    let t = now();
+    let key = keys.path_key(&file.path);
+    let shown = file.shown().into_owned();
+    let sealed = (file.path.to_str() != Some(shown.as_str())).then(|| keys.seal_path(&file.path));
+    let existing: Option<i64> = tx
+        .query_row(
+            "SELECT id FROM files WHERE path_key = ?1",
+            params![key.as_slice()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let id = match existing {
+        Some(id) => {
+            // The display form may change (detectors changed what a name holds).
+            tx.execute(
+                "UPDATE files SET path = ?1, path_sealed = ?2 WHERE id = ?3",
+                params![shown, sealed, id],
+            )?;
+            id
+        }
+        None => match moved_from(tx, keys, content_hash)? {
+            Some((id, old)) => {
+                tx.execute(
+                    "UPDATE files SET path = ?1, path_key = ?2, path_sealed = ?3, root = ?4 WHERE id = ?5",
+                    params![shown, key.as_slice(), sealed, root.map(|r| crate::paths::display(r).into_owned()), id],
+                )?;
+                event(
+                    tx,
+                    Some(run),
+                    "file_moved",
+                    Some(id),
+                    &format!("{old} -> {shown}"),
+                )?;
+                id
+            }
+            None => {
+                tx.execute(
+                    "INSERT INTO files(path, path_key, path_sealed, root, size, mtime_ns, first_seen_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![
+                        shown,
+                        key.as_slice(),
+                        sealed,
+                        root.map(|r| crate::paths::display(r).into_owned()),
+                        file.size as i64,
+                        file.modified_ns,
+                        t
+                    ],
+                )?;
+                let id = tx.last_insert_rowid();
+                event(tx, Some(run), "file_added", Some(id), &shown)?;
+                id
+            }
+        },
+    };
+    let seq = match open_scans.get(&id) {
+        Some(&seq) => seq,
+        None => {
+            tx.execute(
+                "UPDATE files SET scan_seq = scan_seq + 1 WHERE id = ?1",
+                params![id],
+            )?;
+            let seq: i64 = tx.query_row(
+                "SELECT scan_seq FROM files WHERE id = ?1",
+                params![id],
+                |r| r.get(0),
+            )?;
+            open_scans.insert(id, seq);
+            seq
+        }
+    };
+    Ok((id, seq))
+}
+
+/// A stored file with this content whose path no longer exists: the file
+/// was moved (the service may have recorded the rename's deletion first:
+/// a row deleted with the same content also counts, and its findings
+/// reopen as they are seen again).
+fn moved_from(
+    tx: &Transaction<'_>,
+    keys: &KeySet,
+    content_hash: Option<&[u8; 32]>,
+) -> Result<Option<(i64, String)>, StoreError> {
+    let Some(h) = content_hash else {
+        return Ok(None);
+    };
+    let mut st = tx.prepare(
+        "SELECT id, path, path_sealed FROM files WHERE content_hash = ?1
+         ORDER BY deleted_at IS NOT NULL, deleted_at DESC, id",
+    )?;
+    let rows = st.query_map(params![h.as_slice()], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, Option<Vec<u8>>>(2)?,
+        ))
+    })?;
+    for row in rows {
+        let (id, shown, sealed) = row?;
+        if real_path(keys, &shown, sealed.as_deref()).is_some_and(|p| !p.exists()) {
+            return Ok(Some((id, shown)));
+        }
+    }
+    Ok(None)
+}
+
+/// Upserts a content's findings and logs its unreadable members.
+fn record_content(
+    tx: &Transaction<'_>,
+    run: i64,
+    file_id: i64,
+    seq: i64,
+    content: &Content,
+) -> Result<(), StoreError> {
+    let t = now();
+    let mut update = tx.prepare_cached(
+        "UPDATE findings SET last_seen_at = ?1, last_run_id = ?2, scan_seq = ?3, confidence = ?4, masked = ?5,
+             detector_version = ?6, flags = ?7, recipient_domains = ?8, resolved_at = NULL, resolve_reason = NULL
+         WHERE file_id = ?9 AND member = ?10 AND kind = ?11 AND location = ?12 AND fingerprint = ?13",
+    )?;
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO findings(file_id, member, kind, confidence, location, masked, fingerprint,
+             detector_id, detector_version, first_seen_at, last_seen_at, last_run_id, scan_seq, flags, recipient_domains)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12, ?13, ?14)",
+    )?;
+    for (member, f) in &content.findings {
+        let outbound = crate::output::outbound_of(content, member, f.kind);
+        let flags = outbound.map(|_| OUTBOUND_FLAG);
+        let domains = outbound.map(|m| m.recipient_domains.join(","));
+        let member = member.to_contract().unwrap_or_default();
+        let location = f.location.to_string();
+        let changed = update.execute(params![
+            t,
+            run,
+            seq,
+            f.confidence.as_str(),
+            f.masked,
+            f.detector_version,
+            flags,
+            domains,
+            file_id,
+            member,
+            f.kind.as_str(),
+            location,
+            f.fingerprint.as_slice()
+        ])?;
+        if changed == 0 {
+            insert.execute(params![
+                file_id,
+                member,
+                f.kind.as_str(),
+                f.confidence.as_str(),
+                location,
+                f.masked,
+                f.fingerprint.as_slice(),
+                &*f.detector_id,
+                f.detector_version,
+                t,
+                run,
+                seq,
+                flags,
+                domains
+            ])?;
+        }
+    }
+    for u in &content.unreadable {
+        let detail = format!(
+            "{}{}: {}",
+            u.member
+                .to_contract()
+                .map(|m| format!("[{m}] "))
+                .unwrap_or_default(),
+            u.reason,
+            crate::paths::escape_control(&u.detail)
+        );
+        event(tx, Some(run), "unreadable", Some(file_id), &detail)?;
+    }
+    Ok(())
+}
+
+/// The file's last outcome: its new state, and its findings not seen in
+/// this scan resolved.
+#[allow(clippy::too_many_arguments)]
+fn finish_file(
+    tx: &Transaction<'_>,
+    run: i64,
+    file_id: i64,
+    seq: i64,
+    file: &FileRef,
+    content: &Content,
+    end: &FileEnd,
+    detector_set: &str,
+) -> Result<(), StoreError> {
+    let t = now();
+    let reason = content
+        .unreadable
+        .iter()
+        .find(|u| u.member.0.is_empty())
+        .map(|u| u.reason.as_str());
+    // A file that changed while it was read is stored without its hash and
+    // with an mtime no file has: the next walk reads it again.
+    let mtime = if end.changed_during_scan {
+        i64::MIN
+    } else {
+        file.modified_ns
+    };
+    tx.execute(
+        "UPDATE files SET size = ?1, mtime_ns = ?2, content_hash = ?3, detector_set = ?4, format = ?5,
+             last_scanned_at = ?6, last_run_id = ?7, deleted_at = NULL, unreadable_reason = ?8
+         WHERE id = ?9",
+        params![
+            file.size as i64,
+            mtime,
+            end.content_hash.as_ref().map(|h| h.as_slice()),
+            detector_set,
+            end.format,
+            t,
+            run,
+            reason,
+            file_id
+        ],
+    )?;
+    if end.changed_during_scan {
+        event(
+            tx,
+            Some(run),
+            "changed_during_scan",
+            Some(file_id),
+            "read again on the next walk",
+        )?;
+    }
+    if end.failed {
+        event(
+            tx,
+            Some(run),
+            "scan_failed",
+            Some(file_id),
+            "mamori failed on this file; it is scanned again on the next walk",
+        )?;
+        tx.execute(
+            "UPDATE files SET mtime_ns = ?1 WHERE id = ?2",
+            params![i64::MIN, file_id],
+        )?;
+        return Ok(()); // its findings stay as they were: nothing was learnt
+    }
+    let gone = tx.execute(
+        "UPDATE findings SET resolved_at = ?1, resolve_reason = 'not found on rescan'
+         WHERE file_id = ?2 AND resolved_at IS NULL AND (scan_seq IS NULL OR scan_seq != ?3)",
+        params![t, file_id, seq],
+    )?;
+    if gone > 0 {
+        event(
+            tx,
+            Some(run),
+            "findings_resolved",
+            Some(file_id),
+            &format!("{gone} finding(s) no longer found"),
+        )?;
+    }
+    Ok(())
+}
+
 /// Marks file `id` deleted at `t`: its open findings are resolved, its
 /// history kept, and the deletion logged.
 fn delete_file(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &Transaction<'_>,
     run: i64,
     id: i64,
-    path: &str,
+    shown: &str,
     t: &str,
 ) -> Result<(), StoreError> {
     tx.execute(
@@ -526,11 +973,7 @@ fn delete_file(
         "UPDATE findings SET resolved_at = ?1, resolve_reason = 'file deleted' WHERE file_id = ?2 AND resolved_at IS NULL",
         params![t, id],
     )?;
-    tx.execute(
-        "INSERT INTO events(at, run_id, kind, file_id, detail) VALUES (?1, ?2, 'file_deleted', ?3, ?4)",
-        params![t, run, id, path],
-    )?;
-    Ok(())
+    event(tx, Some(run), "file_deleted", Some(id), shown)
 }
 
 /// The walk's first check, on any connection: whether `path` is stored
@@ -538,6 +981,7 @@ fn delete_file(
 /// stored content hash, for the second check when size or mtime differ.
 pub fn stored_state(
     conn: &Connection,
+    keys: &KeySet,
     path: &Path,
     size: u64,
     mtime_ns: i64,
@@ -546,8 +990,13 @@ pub fn stored_state(
     let row: Option<(bool, Option<Vec<u8>>)> = conn
         .query_row(
             "SELECT size = ?2 AND mtime_ns = ?3, content_hash FROM files
-             WHERE path = ?1 AND detector_set = ?4 AND deleted_at IS NULL",
-            params![path.to_string_lossy(), size as i64, mtime_ns, detector_set],
+             WHERE path_key = ?1 AND detector_set = ?4 AND deleted_at IS NULL",
+            params![
+                keys.path_key(path).as_slice(),
+                size as i64,
+                mtime_ns,
+                detector_set
+            ],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .ok();
@@ -560,9 +1009,13 @@ pub fn stored_state(
     }
 }
 
-fn escape_like(s: &str) -> String {
-    // The prefix's own % and _ are literal; the trailing % is the wildcard.
-    let (head, tail) = s.split_at(s.len() - 1);
+/// `s` for a LIKE pattern: its own `%`, `_` and `\` are literal; a trailing
+/// `%` stays the wildcard.
+pub fn escape_like(s: &str) -> String {
+    let (head, tail) = match s.strip_suffix('%') {
+        Some(h) => (h, "%"),
+        None => (s, ""),
+    };
     let mut out = String::new();
     for c in head.chars() {
         if matches!(c, '%' | '_' | '\\') {
@@ -574,9 +1027,10 @@ fn escape_like(s: &str) -> String {
     out
 }
 
-/// Creates an empty file readable by the owner only (SQLite gives its WAL
-/// and shared-memory files the database file's permissions).
-fn create_private(path: &Path) -> Result<(), StoreError> {
+/// Creates a new database: initialised under a temporary name, owner-only,
+/// then renamed into place, so that `path` is never an empty file (an
+/// empty database is refused as a sign of truncation).
+fn create_new(path: &Path) -> Result<(), StoreError> {
     let err = |error| StoreError::Create {
         path: path.to_path_buf(),
         error,
@@ -584,17 +1038,75 @@ fn create_private(path: &Path) -> Result<(), StoreError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(err)?;
     }
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(".new-{}", std::process::id()));
+    let tmp = PathBuf::from(tmp);
     let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
+    opts.write(true).create(true).truncate(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    match opts.open(path) {
-        Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(err(e)),
+    opts.open(&tmp).map_err(err)?;
+    {
+        let conn = Connection::open(&tmp)?;
+        // The rollback journal, not WAL, while it is renamed into place.
+        migrate::migrate(&conn)?;
+    }
+    match std::fs::hard_link(&tmp, path) {
+        Ok(()) => {}
+        // Another process created it first: use theirs.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(_) => std::fs::rename(&tmp, path).map_err(err)?,
+    }
+    let _ = std::fs::remove_file(&tmp);
+    Ok(())
+}
+
+/// An exclusive lock on a database for one writing process (the service,
+/// or `scan --db`): a lock file beside it, held while the process lives.
+pub struct WriterLock {
+    _file: std::fs::File,
+}
+
+impl WriterLock {
+    /// Takes the lock, or says which process holds it.
+    pub fn acquire(database: &Path) -> Result<WriterLock, StoreError> {
+        let mut name = database.as_os_str().to_owned();
+        name.push(".lock");
+        let path = PathBuf::from(name);
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let mut opts = std::fs::OpenOptions::new();
+        opts.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        let mut file = opts.open(&path).map_err(|error| StoreError::Lock {
+            path: path.clone(),
+            error,
+        })?;
+        match file.try_lock() {
+            Ok(()) => {
+                use std::io::{Seek, Write};
+                let _ = file.set_len(0);
+                let _ = file.seek(std::io::SeekFrom::Start(0));
+                let _ = write!(file, "{}", std::process::id());
+                Ok(WriterLock { _file: file })
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let pid = std::fs::read_to_string(&path).unwrap_or_default();
+                Err(StoreError::Locked {
+                    path: database.to_path_buf(),
+                    pid: pid.trim().to_string(),
+                })
+            }
+            Err(std::fs::TryLockError::Error(error)) => Err(StoreError::Lock { path, error }),
+        }
     }
 }
 
@@ -605,5 +1117,40 @@ mod tests {
     #[test]
     fn like_prefix_escapes() {
         assert_eq!(escape_like("/a_b%/%"), "/a\\_b\\%/%");
+        assert_eq!(escape_like("50%"), "50%");
+        assert_eq!(escape_like("a_b"), "a\\_b");
+    }
+
+    #[test]
+    fn an_empty_database_is_refused_and_a_new_one_is_never_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = KeySet::new([1; 32]);
+        let db = dir.path().join("m.db");
+        std::fs::write(&db, b"").unwrap();
+        assert!(matches!(Store::open(&db, &keys), Err(StoreError::Empty(_))));
+        std::fs::remove_file(&db).unwrap();
+        let s = Store::open(&db, &keys).unwrap();
+        assert_eq!(s.schema_version().unwrap(), migrate::CURRENT);
+        assert!(std::fs::metadata(&db).unwrap().len() > 0);
+        drop(s);
+        assert!(matches!(
+            Store::open(&db, &KeySet::new([2; 32])),
+            Err(StoreError::OtherKey)
+        ));
+    }
+
+    #[test]
+    fn one_writer_per_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("m.db");
+        let first = WriterLock::acquire(&db).unwrap();
+        let second = WriterLock::acquire(&db);
+        assert!(
+            matches!(&second, Err(StoreError::Locked { pid, .. }) if *pid == std::process::id().to_string()),
+            "{:?}",
+            second.err()
+        );
+        drop(first);
+        assert!(WriterLock::acquire(&db).is_ok());
     }
 }
