@@ -123,7 +123,7 @@ pub enum ConfigError {
     #[error("{path}: {error}")]
     Parse {
         path: PathBuf,
-        error: toml::de::Error,
+        error: Box<toml::de::Error>,
     },
     #[error("{path}: {message}")]
     Invalid { path: PathBuf, message: String },
@@ -138,7 +138,7 @@ impl Config {
         })?;
         let cfg: Config = toml::from_str(&text).map_err(|error| ConfigError::Parse {
             path: path.to_path_buf(),
-            error,
+            error: Box::new(error),
         })?;
         let invalid = |message: String| ConfigError::Invalid {
             path: path.to_path_buf(),

@@ -63,7 +63,7 @@ fn service_main(_args: Vec<OsString>) {
     };
     set(ServiceState::Running, 0);
     let result = match CONFIG.get() {
-        Some(c) => crate::daemon::run(c, control),
+        Some(c) => crate::daemon::run(c, control, crate::daemon::Mode::Resident),
         None => Err(anyhow::anyhow!("no configuration")),
     };
     if let Err(e) = &result {

@@ -4,6 +4,7 @@ mod util;
 
 mod cli;
 mod contract;
+#[cfg(unix)] // signals and service processes
 mod daemon;
 mod detectors;
 mod documents;
