@@ -351,3 +351,35 @@ impl<W: Write> OutcomeSink for SummarySink<W> {
         Ok(self.out.flush()?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::FileRef;
+
+    #[test]
+    fn the_summary_says_how_many_files_were_not_scanned() {
+        let mut stats = ScanStats::default();
+        let failed = Outcome::failed(FileRef::new("/s/a.txt".into(), 3, 0), "worker failed");
+        let ok = Outcome::unreadable(
+            FileRef::new("/s/b.pdf".into(), 3, 0),
+            crate::outcome::UnreadableReason::Encrypted,
+            Some("pdf"),
+            "password",
+        );
+        let mut sink = SummarySink::new(Vec::new(), Confidence::Low, Lang::En);
+        for o in [&failed, &ok] {
+            stats.add(o, Confidence::Low);
+            sink.accept(o).unwrap();
+        }
+        assert_eq!((stats.files, stats.failed), (2, 1));
+        sink.finish(&stats).unwrap();
+        let text = String::from_utf8(sink.out).unwrap();
+        assert!(text.contains("1 file(s) NOT scanned"), "{text}");
+        let mut ja = SummarySink::new(Vec::new(), Confidence::Low, Lang::Ja);
+        ja.finish(&stats).unwrap();
+        assert!(String::from_utf8(ja.out)
+            .unwrap()
+            .contains("走査できなかったファイル 1 件"));
+    }
+}

@@ -10,7 +10,7 @@ use rusqlite::Connection;
 
 use crate::util::root;
 
-fn config(dir: &Path, reconcile_secs: u64) -> PathBuf {
+pub(crate) fn config(dir: &Path, reconcile_secs: u64) -> PathBuf {
     let cfg = dir.join("mamori.toml");
     std::fs::write(
         &cfg,
@@ -24,7 +24,7 @@ fn config(dir: &Path, reconcile_secs: u64) -> PathBuf {
     cfg
 }
 
-fn start(cfg: &Path) -> Child {
+pub(crate) fn start(cfg: &Path) -> Child {
     Command::new(env!("CARGO_BIN_EXE_mamori"))
         .args(["run", "--config", cfg.to_str().unwrap()])
         .env("MAMORI_OCR", "off")
@@ -35,7 +35,7 @@ fn start(cfg: &Path) -> Child {
 }
 
 /// Starts the service and waits for its first reconcile walk to finish.
-fn start_and_walk(cfg: &Path, db: &Path) -> Child {
+pub(crate) fn start_and_walk(cfg: &Path, db: &Path) -> Child {
     let child = start(cfg);
     wait_until("the first walk", Duration::from_secs(120), || {
         query(
@@ -46,7 +46,7 @@ fn start_and_walk(cfg: &Path, db: &Path) -> Child {
     child
 }
 
-fn query(db: &Path, sql: &str) -> i64 {
+pub(crate) fn query(db: &Path, sql: &str) -> i64 {
     let Ok(conn) = Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
     else {
         return -1;
@@ -55,7 +55,7 @@ fn query(db: &Path, sql: &str) -> i64 {
     conn.query_row(sql, [], |r| r.get(0)).unwrap_or(-1)
 }
 
-fn wait_until(what: &str, limit: Duration, mut f: impl FnMut() -> bool) {
+pub(crate) fn wait_until(what: &str, limit: Duration, mut f: impl FnMut() -> bool) {
     let t = Instant::now();
     while !f() {
         assert!(t.elapsed() < limit, "timed out waiting for {what}");
@@ -63,7 +63,7 @@ fn wait_until(what: &str, limit: Duration, mut f: impl FnMut() -> bool) {
     }
 }
 
-fn stop(mut child: Child) {
+pub(crate) fn stop(mut child: Child) {
     let pid = child.id() as i32;
     // SAFETY: sending SIGTERM to our own child process.
     unsafe { libc::kill(pid, libc::SIGTERM) };
@@ -81,7 +81,7 @@ fn stop(mut child: Child) {
 }
 
 /// A share of `n` files, each with personal data.
-fn share(dir: &Path, n: usize) {
+pub(crate) fn share(dir: &Path, n: usize) {
     let s = dir.join("share");
     std::fs::create_dir_all(&s).unwrap();
     let form = std::fs::read_to_string(root().join("examples/市政情報公開請求書.txt")).unwrap();

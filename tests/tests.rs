@@ -11,5 +11,7 @@ mod documents;
 mod encodings;
 mod fidelity;
 mod mail;
+#[cfg(unix)] // FIFOs, signals, file modes and byte names
+mod reliability;
 mod robustness;
 mod store;

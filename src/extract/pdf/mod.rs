@@ -63,10 +63,14 @@ impl Extractor for Pdf {
         let mut fonts = FontCache::default();
         let mut text = SegmentsBuilder::default();
         let mut image_only_pages = Vec::new();
+        let mut damaged_pages = Vec::new();
         for (&number, &page_id) in &pages {
             cx.budget.check_time()?;
             let page = page_text(&doc, page_id, &mut fonts);
             cx.budget.charge_bytes(page.text.len() as u64)?;
+            if page.damaged {
+                damaged_pages.push(number);
+            }
             if page.text.chars().all(char::is_whitespace) {
                 if page.images > 0 {
                     image_only_pages.push(number);
@@ -101,6 +105,15 @@ impl Extractor for Pdf {
                     UnreadableReason::Encrypted,
                     "PDF is encrypted and its content could not be decrypted without a password",
                 )
+            } else if !damaged_pages.is_empty() && image_only_pages.is_empty() {
+                // Not a scan that needs OCR: the content itself is broken.
+                ExtractError::new(
+                    UnreadableReason::Corrupt,
+                    format!(
+                        "the content of {} of {total} page(s) is damaged and could not be read",
+                        damaged_pages.len()
+                    ),
+                )
             } else {
                 ExtractError::new(
                     UnreadableReason::ImageOnly,
@@ -116,6 +129,22 @@ impl Extractor for Pdf {
                 UnreadableReason::ImageOnly,
                 format!("{total} page(s), none with a text layer (needs OCR)"),
             ));
+        }
+        if !damaged_pages.is_empty() {
+            let list: Vec<String> = damaged_pages.iter().map(u32::to_string).collect();
+            let path = cx.member.clone();
+            cx.units.unreadable(
+                &path,
+                Format::Pdf,
+                ExtractError::new(
+                    UnreadableReason::Corrupt,
+                    format!(
+                        "{} of {total} pages have damaged content: pages {}",
+                        damaged_pages.len(),
+                        list.join(", ")
+                    ),
+                ),
+            );
         }
         if !image_only_pages.is_empty() {
             let list: Vec<String> = image_only_pages.iter().map(u32::to_string).collect();
@@ -183,24 +212,63 @@ fn is_encrypted(doc: &Document) -> bool {
     doc.is_encrypted() || doc.trailer.get(b"Encrypt").is_ok()
 }
 
-/// The text of one page and how many images it draws.
+/// The text of one page, how many images it draws, and whether its
+/// content was damaged.
 struct PageText {
     text: String,
     images: usize,
+    damaged: bool,
 }
 
 fn page_text(doc: &Document, page_id: ObjectId, fonts: &mut FontCache) -> PageText {
-    let content = doc
-        .get_page_content_with_limit(page_id, MAX_PAGE_CONTENT)
-        .unwrap_or_default();
-    let resources = page_resources(doc, page_id);
     let mut st = TextState::default();
+    let content = match doc.get_page_content_with_limit(page_id, MAX_PAGE_CONTENT) {
+        Ok(c) => c,
+        Err(_) => {
+            st.damaged = true;
+            Vec::new()
+        }
+    };
+    if !contents_are_streams(doc, page_id) {
+        // `/Contents` names objects that did not load (a stream whose
+        // `Length` is a reference cycle is dropped by the parser).
+        st.damaged = true;
+    }
+    let resources = page_resources(doc, page_id);
     let mut images = 0;
     run_content(doc, &content, &resources, fonts, &mut st, &mut images, 0);
     PageText {
         text: st.out,
         images,
+        damaged: st.damaged,
     }
+}
+
+/// Whether every object the page's `/Contents` names is a stream (true
+/// when it has none: an empty page).
+fn contents_are_streams(doc: &Document, page_id: ObjectId) -> bool {
+    let Ok(Object::Dictionary(page)) = doc.get_object(page_id) else {
+        return false;
+    };
+    let ids: Vec<ObjectId> = match page.get(b"Contents") {
+        Err(_) => return true,
+        Ok(Object::Reference(id)) => match doc.get_object(*id) {
+            Ok(Object::Array(a)) => a.iter().filter_map(|o| o.as_reference().ok()).collect(),
+            _ => vec![*id],
+        },
+        Ok(Object::Array(a)) => a.iter().filter_map(|o| o.as_reference().ok()).collect(),
+        Ok(_) => return false,
+    };
+    ids.iter().all(|id| match doc.get_object(*id) {
+        // A Length that is not a number (a reference to nowhere, or a
+        // reference cycle) leaves the parser guessing the stream's end.
+        Ok(Object::Stream(st)) => match st.dict.get(b"Length") {
+            Ok(Object::Integer(_)) => true,
+            Ok(Object::Reference(r)) => matches!(doc.get_object(*r), Ok(Object::Integer(_))),
+            _ => false,
+        },
+        _ => false,
+    })
 }
 
 /// The page's resource dictionaries (its own first, then inherited ones).
@@ -273,6 +341,9 @@ struct TextState {
     leading: f32,
     /// Where the last shown text was set: decides line breaks.
     last: Option<(f32, f32)>,
+    /// A content stream could not be loaded or parsed (a `Length` that
+    /// points nowhere, a reference cycle, nesting beyond reason).
+    damaged: bool,
 }
 
 impl TextState {
@@ -307,6 +378,7 @@ fn run_content(
     depth: usize,
 ) {
     let Ok(ops) = Content::decode(content) else {
+        st.damaged = true;
         return;
     };
     for op in ops.operations {
