@@ -19,6 +19,7 @@ pub mod normalize;
 pub mod outbound;
 pub mod output;
 pub mod pipeline;
+pub mod records;
 pub mod scan;
 #[cfg(windows)]
 pub mod service_windows;
