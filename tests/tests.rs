@@ -6,6 +6,7 @@ mod cli;
 mod contract;
 mod daemon;
 mod detectors;
+mod docmeta;
 mod documents;
 mod encodings;
 mod fidelity;

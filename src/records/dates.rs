@@ -617,4 +617,29 @@ mod tests {
             assert_eq!(s.parse::<DateSource>().unwrap().as_str(), s);
         }
     }
+
+    /// Arbitrary names never panic, and whatever is found is quoted from
+    /// the name itself (a xorshift stream over the characters that matter).
+    #[test]
+    fn arbitrary_names() {
+        let alphabet: Vec<char> =
+            "令和平成昭元年度分RrHhSsFfYy0123456789０１２３㍻㋿． ._-/政号あ\u{301}"
+                .chars()
+                .collect();
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = (x % 16) as usize;
+            let name: String = (0..len)
+                .map(|i| alphabet[((x >> (i * 4)) as usize + i) % alphabet.len()])
+                .collect();
+            if let Some(y) = year_in_name(&name, APRIL) {
+                assert!(name.contains(&y.matched), "{name:?} {y:?}");
+                assert!(PLAUSIBLE_YEARS.contains(&y.year));
+            }
+            let _ = date_from_path(&name, APRIL);
+        }
+    }
 }
