@@ -15,7 +15,9 @@ use std::str::FromStr;
 
 use jiff::civil::Date;
 use jiff::ToSpan;
-use serde::{Deserialize, Serialize};
+use serde::de::{self, Deserializer, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
+use unicode_normalization::UnicodeNormalization;
 
 /// The first day of the fiscal year (年度), `04-01` in Japanese public
 /// administration. A fiscal year is named by the calendar year it starts
@@ -109,9 +111,9 @@ impl fmt::Display for FiscalYearStart {
     }
 }
 
-/// A retention period (保存期間) of the 文書分類表.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// A retention period (保存期間) of the 文書分類表. Serialized as records
+/// officers write it: a number of years, or the class word (`"常用"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RetentionPeriod {
     /// 1年未満: routine papers kept less than a year from their own date.
     LessThanOneYear,
@@ -149,6 +151,30 @@ impl RetentionPeriod {
         }
     }
 
+    /// A period of `n` years.
+    pub fn from_years(n: i64) -> Result<RetentionPeriod, PeriodError> {
+        match n {
+            n if n < 1 => Err(PeriodError::Zero),
+            n if n > i64::from(RetentionPeriod::MAX_YEARS) => Err(PeriodError::TooMany(n)),
+            n => Ok(RetentionPeriod::Years(n as u16)),
+        }
+    }
+
+    /// A period as written in words: `1年未満`, `常用`, `永年` (or `永久`),
+    /// `N年` or `N` (full-width digits too).
+    pub fn from_word(word: &str) -> Result<RetentionPeriod, PeriodError> {
+        let w: String = word.trim().nfkc().collect();
+        match w.as_str() {
+            "1年未満" => Ok(RetentionPeriod::LessThanOneYear),
+            "常用" => Ok(RetentionPeriod::InUse),
+            "永年" | "永久" => Ok(RetentionPeriod::Permanent),
+            _ => match w.strip_suffix('年').unwrap_or(&w).parse::<i64>() {
+                Ok(n) => RetentionPeriod::from_years(n),
+                Err(_) => Err(PeriodError::Unknown(w)),
+            },
+        }
+    }
+
     /// Whether the period has an end at all.
     pub fn expires(self) -> bool {
         matches!(
@@ -161,6 +187,67 @@ impl RetentionPeriod {
 impl fmt::Display for RetentionPeriod {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.label_ja())
+    }
+}
+
+/// Why a number or a word is not a retention period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PeriodError {
+    /// 0 or fewer years.
+    Zero,
+    /// More than [`RetentionPeriod::MAX_YEARS`].
+    TooMany(i64),
+    /// A word that is none of the classes.
+    Unknown(String),
+}
+
+impl fmt::Display for PeriodError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PeriodError::Zero => {
+                f.write_str("years must be 1 or more (\"1年未満\" for less than a year)")
+            }
+            PeriodError::TooMany(n) => write!(
+                f,
+                "{n} years is more than {}; \"永年\" is permanent",
+                RetentionPeriod::MAX_YEARS
+            ),
+            PeriodError::Unknown(w) => write!(
+                f,
+                "unknown retention {w:?}: a number of years, \"1年未満\", \"常用\" or \"永年\""
+            ),
+        }
+    }
+}
+
+impl Serialize for RetentionPeriod {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            RetentionPeriod::Years(n) => s.serialize_u16(*n),
+            other => s.serialize_str(&other.label_ja()),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for RetentionPeriod {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = RetentionPeriod;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a number of years or \"1年未満\", \"常用\", \"永年\"")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<RetentionPeriod, E> {
+                RetentionPeriod::from_years(v).map_err(E::custom)
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<RetentionPeriod, E> {
+                self.visit_i64(i64::try_from(v).unwrap_or(i64::MAX))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RetentionPeriod, E> {
+                RetentionPeriod::from_word(v).map_err(E::custom)
+            }
+        }
+        d.deserialize_any(V)
     }
 }
 
@@ -402,5 +489,29 @@ mod tests {
         );
         assert_eq!(hold_end(date(9999, 12, 31)), None);
         assert_eq!(FiscalYearStart::APRIL_1.last_day(i16::MAX), None);
+    }
+
+    #[test]
+    fn periods_serialize_as_written() {
+        for (p, json) in [
+            (RetentionPeriod::Years(5), "5"),
+            (RetentionPeriod::LessThanOneYear, "\"1年未満\""),
+            (RetentionPeriod::InUse, "\"常用\""),
+            (RetentionPeriod::Permanent, "\"永年\""),
+        ] {
+            assert_eq!(serde_json::to_string(&p).unwrap(), json);
+            assert_eq!(serde_json::from_str::<RetentionPeriod>(json).unwrap(), p);
+        }
+        assert_eq!(
+            RetentionPeriod::from_word("５年"),
+            Ok(RetentionPeriod::Years(5))
+        );
+        assert_eq!(
+            RetentionPeriod::from_word("7"),
+            Ok(RetentionPeriod::Years(7))
+        );
+        assert_eq!(RetentionPeriod::from_years(0), Err(PeriodError::Zero));
+        assert!(serde_json::from_str::<RetentionPeriod>("0").is_err());
+        assert!(serde_json::from_str::<RetentionPeriod>("\"長期\"").is_err());
     }
 }

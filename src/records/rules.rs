@@ -25,7 +25,7 @@ use thiserror::Error;
 use unicode_normalization::{is_nfc, UnicodeNormalization};
 
 use super::keywords::SensitiveKeywords;
-use super::retention::{hold_end, FiscalYearStart, RetentionPeriod};
+use super::retention::{hold_end, FiscalYearStart, PeriodError, RetentionPeriod};
 
 /// The records sections of `mamori.toml`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -163,36 +163,13 @@ impl<'de> Deserialize<'de> for YearsSpec {
 }
 
 impl YearsSpec {
-    /// The period this spells, or why not. Words: `1年未満`, `常用`, `永年`,
-    /// or `N年` (full-width digits too).
-    fn period(&self) -> Result<RetentionPeriod, YearsProblem> {
-        let years = |n: i64| match n {
-            n if n < 1 => Err(YearsProblem::Zero),
-            n if n > i64::from(RetentionPeriod::MAX_YEARS) => Err(YearsProblem::TooMany(n)),
-            n => Ok(RetentionPeriod::Years(n as u16)),
-        };
+    /// The period this spells, or why not.
+    fn period(&self) -> Result<RetentionPeriod, PeriodError> {
         match self {
-            YearsSpec::Number(n) => years(*n),
-            YearsSpec::Word(w) => {
-                let w: String = w.trim().nfkc().collect();
-                match w.as_str() {
-                    "1年未満" => Ok(RetentionPeriod::LessThanOneYear),
-                    "常用" => Ok(RetentionPeriod::InUse),
-                    "永年" | "永久" => Ok(RetentionPeriod::Permanent),
-                    _ => match w.strip_suffix('年').map(str::parse::<i64>) {
-                        Some(Ok(n)) => years(n),
-                        _ => Err(YearsProblem::Unknown(w)),
-                    },
-                }
-            }
+            YearsSpec::Number(n) => RetentionPeriod::from_years(*n),
+            YearsSpec::Word(w) => RetentionPeriod::from_word(w),
         }
     }
-}
-
-enum YearsProblem {
-    Zero,
-    TooMany(i64),
-    Unknown(String),
 }
 
 /// 満了時の措置.
@@ -506,17 +483,17 @@ impl Rules {
                 });
             }
             let period = r.years.period().map_err(|p| match p {
-                YearsProblem::Zero => RulesError::ZeroYears {
+                PeriodError::Zero => RulesError::ZeroYears {
                     number,
                     path: path.clone(),
                 },
-                YearsProblem::TooMany(years) => RulesError::TooManyYears {
+                PeriodError::TooMany(years) => RulesError::TooManyYears {
                     number,
                     path: path.clone(),
                     years,
                     max: RetentionPeriod::MAX_YEARS,
                 },
-                YearsProblem::Unknown(word) => RulesError::UnknownClassWord {
+                PeriodError::Unknown(word) => RulesError::UnknownClassWord {
                     number,
                     path: path.clone(),
                     word,
@@ -1036,5 +1013,29 @@ action = "廃棄"
             RecordsConfig::from_config_text(&format!("[store]\ndatabase = \"/x.db\"\n{part}"))
                 .unwrap();
         assert_eq!(whole, config);
+    }
+
+    /// How the service's configuration can take these sections: flattened
+    /// into a struct that also refuses unknown keys (dates and unknown keys
+    /// still behave; serde passes the unknown ones to the flattened struct).
+    #[test]
+    fn flattens_into_a_strict_configuration() {
+        #[derive(Debug, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Service {
+            #[allow(dead_code)]
+            store: toml::Table,
+            #[serde(flatten)]
+            records: RecordsConfig,
+        }
+        let text = format!("[store]\ndatabase = \"/x.db\"\n{}", example_records_part());
+        let s: Service = toml::from_str(&text).unwrap();
+        assert_eq!(s.records.legal_hold[0].decided, Some(date(2026, 3, 15)));
+        assert_eq!(s.records.records, RecordsSettings::default());
+        Rules::compile(&s.records).unwrap();
+        let s: Service = toml::from_str("[store]\n").unwrap();
+        assert_eq!(s.records, RecordsConfig::default());
+        assert!(toml::from_str::<Service>("[store]\n[bogus]\nx = 1\n").is_err());
+        assert!(toml::from_str::<Service>("[store]\n[records]\nbogus = 1\n").is_err());
     }
 }
