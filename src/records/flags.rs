@@ -728,8 +728,8 @@ pub fn evaluate(rules: &Rules, facts: &FileFacts, as_of: Date) -> Evaluation {
                 .as_ref()
                 .and_then(|d| retention_span(d.date, r.period, rules.fiscal_year_start()));
             match span {
-                None => {
-                    // No date (or one past jiff's range): the period is unknown.
+                None if date.is_none() => {
+                    // No date: the period is unknown.
                     if let Some(Reason::NoDocumentDate { flagged }) = reasons.first_mut() {
                         *flagged = personal;
                     }
@@ -737,6 +737,10 @@ pub fn evaluate(rules: &Rules, facts: &FileFacts, as_of: Date) -> Evaluation {
                         flags.push(Flag::RetentionUnknown);
                     }
                 }
+                // A date so late that the period ends past year 9999 (a
+                // clock gone wrong): it has not ended, which is all a flag
+                // could say.
+                None => {}
                 Some(s) => match (s.start, s.end) {
                     (Some(_), Some(end)) if s.expired(as_of) => {
                         flags.push(Flag::RetentionExpired);
@@ -1076,6 +1080,17 @@ decided = 2026-03-15
             .reasons
             .contains(&Reason::NoDocumentDate { flagged: true }));
         assert_eq!((e.retention_start, e.retention_end), (None, None));
+    }
+
+    #[test]
+    fn a_date_past_the_calendar_is_not_expired() {
+        let f = FileFacts {
+            mtime_date: Some(date(9999, 1, 1)),
+            ..facts("総務課/庶務/a.pdf", &[(Kind::PersonName, 1)])
+        };
+        let e = evaluate(&rules(), &f, date(2026, 1, 1));
+        assert!(e.flags.is_empty(), "{:?}", e.flags);
+        assert_eq!(e.retention_end, None);
     }
 
     #[test]
