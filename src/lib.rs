@@ -21,6 +21,7 @@ pub mod outcome;
 pub mod output;
 pub mod paths;
 pub mod pipeline;
+pub mod records;
 pub mod redact;
 pub mod scan;
 pub mod scanner;

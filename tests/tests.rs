@@ -7,6 +7,7 @@ mod contract;
 #[cfg(unix)] // signals and service processes
 mod daemon;
 mod detectors;
+mod docmeta;
 mod documents;
 mod encodings;
 mod fidelity;

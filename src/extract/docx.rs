@@ -32,6 +32,7 @@ impl Extractor for Docx {
         cx: &mut ExtractContext<'_>,
     ) -> Result<(), ExtractError> {
         let mut archive = open(data)?;
+        super::docmeta::report_package_created(&mut archive, cx);
         let names = member_names(&mut archive);
         let mut state = BodyState::default();
         if let Some(bytes) = read_named(&mut archive, "word/document.xml", cx)? {

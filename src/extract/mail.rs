@@ -158,6 +158,11 @@ pub fn read_message(
         .as_deref()
         .is_some_and(|d| units.internal_domain(d));
     units.mail(member, m);
+    super::docmeta::report_to(
+        units,
+        member,
+        msg.date().and_then(super::docmeta::mail_date),
+    );
     if let Some(subject) = msg.subject() {
         units.unit(
             member,

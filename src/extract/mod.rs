@@ -11,6 +11,7 @@
 //! what was not checked.
 
 pub mod delimited;
+pub mod docmeta;
 pub mod docx;
 pub mod encoding;
 pub mod image;

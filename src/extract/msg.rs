@@ -197,6 +197,7 @@ fn read_message(
         .as_deref()
         .is_some_and(|d| cx.units.internal_domain(d));
     cx.units.mail(member, meta);
+    super::docmeta::report_msg_created(st.cf, &dir, header, member, cx.units);
     if let Some(subject) = st.string(&dir, 0x0037).filter(|s| !s.trim().is_empty()) {
         cx.units.unit(
             member,

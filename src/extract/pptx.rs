@@ -33,6 +33,7 @@ impl Extractor for Pptx {
         cx: &mut ExtractContext<'_>,
     ) -> Result<(), ExtractError> {
         let mut archive = open(data)?;
+        super::docmeta::report_package_created(&mut archive, cx);
         let names = member_names(&mut archive);
         let mut parts: Vec<(u8, u32, usize)> = Vec::new();
         for (i, n) in names.iter().enumerate() {

@@ -56,6 +56,10 @@ impl Extractor for Spreadsheet {
         data: &[u8],
         cx: &mut ExtractContext<'_>,
     ) -> Result<(), ExtractError> {
+        match format {
+            Format::Xls => super::docmeta::report_ole_created(data, cx),
+            _ => super::docmeta::report_zip_created(data, cx),
+        }
         let cursor = Cursor::new(data);
         match format {
             // calamine's two streaming readers have the same shape but no

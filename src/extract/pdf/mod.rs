@@ -58,6 +58,7 @@ impl Extractor for Pdf {
         cx: &mut ExtractContext<'_>,
     ) -> Result<(), ExtractError> {
         let doc = load(data)?;
+        super::docmeta::report_pdf_created(&doc, cx);
         let pages = doc.get_pages();
         let encrypted = is_encrypted(&doc);
         let mut fonts = FontCache::default();
