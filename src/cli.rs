@@ -40,6 +40,13 @@ pub enum Command {
     Run(RunArgs),
     /// Show what the findings store knows.
     Status(StatusArgs),
+    /// Review findings: list them, show a file, decide, see the trail.
+    Review(ReviewArgs),
+    /// What the records rules say about each stored file (retention,
+    /// My Number areas, holds, breach hints): from the store, no rescan.
+    Records(RecordsArgs),
+    /// Every records flag of one file, and why.
+    Explain(ExplainArgs),
     /// Windows only: install, uninstall or run (from the service manager) the service.
     Service(ServiceArgs),
     /// Measure detection throughput on generated Japanese text.
@@ -152,6 +159,137 @@ pub struct ScanArgs {
     /// start, but a hostile file can then take the whole scan down.
     #[arg(long)]
     pub no_isolation: bool,
+}
+
+/// A calendar day, `YYYY-MM-DD`.
+pub fn parse_date(s: &str) -> Result<jiff::civil::Date, String> {
+    s.trim()
+        .parse::<jiff::civil::Date>()
+        .map_err(|e| format!("{s:?} is not a date (YYYY-MM-DD): {e}"))
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RecordsArgs {
+    /// The service configuration (its database and records rules).
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+    /// Evaluate as of this day instead of today (Japan time).
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub as_of: Option<jiff::civil::Date>,
+    /// Only files carrying this flag (repeatable: any of them).
+    #[arg(long, value_name = "FLAG")]
+    pub flag: Vec<String>,
+    /// Only files under this root (its label, or its path).
+    #[arg(long, value_name = "ROOT")]
+    pub root: Option<String>,
+    /// Output format: a summary per file, or one JSON object per file.
+    #[arg(long, value_enum, default_value = "summary")]
+    pub format: OutputFormat,
+    /// Language of the summary: ja or en. Also MAMORI_LANG.
+    #[arg(long, value_enum, env = "MAMORI_LANG", default_value = "ja")]
+    pub lang: Lang,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExplainArgs {
+    /// The file (its real path, or the path as mamori shows it).
+    #[arg(value_name = "PATH")]
+    pub path: String,
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub as_of: Option<jiff::civil::Date>,
+    #[arg(long, value_enum, env = "MAMORI_LANG", default_value = "ja")]
+    pub lang: Lang,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReviewArgs {
+    #[command(subcommand)]
+    pub action: ReviewAction,
+}
+
+/// Which findings (for `review list` and `review mark`).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct FindingFilterArgs {
+    /// Findings in files carrying this records flag (e.g. my_number_outside_area).
+    #[arg(long, value_name = "FLAG")]
+    pub flag: Option<String>,
+    /// Findings of this kind (e.g. my_number).
+    #[arg(long, value_name = "KIND")]
+    pub kind: Option<crate::finding::Kind>,
+    /// Findings under this root (its label in the configuration, or its path).
+    #[arg(long, value_name = "ROOT")]
+    pub root: Option<String>,
+    /// Findings in this review state (default: every unresolved finding
+    /// that is not a false positive).
+    #[arg(long, value_enum, value_name = "STATE")]
+    pub status: Option<crate::review::ReviewState>,
+    /// Findings at or above this confidence.
+    #[arg(long, value_enum)]
+    pub min_confidence: Option<MinConfidence>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReviewAction {
+    /// List findings (newest decisions and flags included).
+    List {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        #[command(flatten)]
+        filter: FindingFilterArgs,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "summary")]
+        format: OutputFormat,
+        /// At most this many findings (0 = all).
+        #[arg(long, default_value_t = 200)]
+        limit: usize,
+        /// Language of the summary: ja or en. Also MAMORI_LANG.
+        #[arg(long, value_enum, env = "MAMORI_LANG", default_value = "ja")]
+        lang: Lang,
+    },
+    /// One file: its findings, records flags with their reasons, and trail.
+    Show {
+        /// The file (its real path, or the path as mamori shows it).
+        #[arg(value_name = "PATH")]
+        path: String,
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        #[arg(long, value_enum, env = "MAMORI_LANG", default_value = "ja")]
+        lang: Lang,
+    },
+    /// Record a decision on one finding, one file, or every finding a filter selects.
+    Mark {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// One finding (its id from `review list`).
+        #[arg(long, value_name = "ID", conflicts_with = "file")]
+        finding: Option<i64>,
+        /// Every finding of one file (with --kind: of that kind).
+        #[arg(long, value_name = "PATH")]
+        file: Option<String>,
+        #[command(flatten)]
+        filter: FindingFilterArgs,
+        #[arg(long, value_enum)]
+        decision: crate::review::Decision,
+        /// Why (required for retained and hold: the legal basis).
+        #[arg(long, default_value = "")]
+        note: String,
+        /// Who decides (recorded in the trail).
+        #[arg(long, value_name = "NAME")]
+        reviewer: String,
+        /// Apply a decision to a filtered set without asking (it prints how
+        /// many findings it would change and stops otherwise).
+        #[arg(long)]
+        yes: bool,
+    },
+    /// The trail of one file: decisions and events, oldest first.
+    History {
+        #[arg(value_name = "PATH")]
+        path: String,
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+    },
 }
 
 #[derive(Debug, clap::Args)]

@@ -20,6 +20,16 @@ pub struct Config {
     /// The shares and mail exports to watch.
     #[serde(rename = "root", default)]
     pub roots: Vec<RootConfig>,
+    /// Records rules (`[records]`, `[[retention]]`, `[[my_number_area]]`,
+    /// `[[legal_hold]]`): see `crate::records`.
+    #[serde(default)]
+    pub records: crate::records::rules::RecordsSettings,
+    #[serde(default)]
+    pub retention: Vec<crate::records::rules::RetentionRule>,
+    #[serde(default)]
+    pub my_number_area: Vec<crate::records::rules::MyNumberArea>,
+    #[serde(default)]
+    pub legal_hold: Vec<crate::records::rules::LegalHold>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -183,7 +193,38 @@ impl Config {
             .validate()
             .map_err(|e| invalid(format!("[scan] {e}")))?;
         cfg.check_roots().map_err(invalid)?;
+        cfg.records_context().map_err(|e| invalid(e.to_string()))?;
+        // The scan looks for the configured 要配慮 keywords next to findings.
+        let mut cfg = cfg;
+        cfg.scan.sensitive_keywords = cfg.records.sensitive_keywords.clone();
         Ok(cfg)
+    }
+
+    /// The records sections as one value.
+    pub fn records_config(&self) -> crate::records::RecordsConfig {
+        crate::records::RecordsConfig {
+            records: self.records.clone(),
+            retention: self.retention.clone(),
+            my_number_area: self.my_number_area.clone(),
+            legal_hold: self.legal_hold.clone(),
+        }
+    }
+
+    /// The records rules compiled, with the roots they apply under.
+    pub fn records_context(
+        &self,
+    ) -> Result<crate::records::apply::RecordsContext, crate::records::RulesError> {
+        crate::records::apply::RecordsContext::new(
+            &self.records_config(),
+            self.roots
+                .iter()
+                .map(|r| crate::records::apply::RootInfo {
+                    path: r.path.clone(),
+                    label: r.label.clone(),
+                    mail_export: r.kind == RootKind::MailExport,
+                })
+                .collect(),
+        )
     }
 
     /// Roots must be distinct and not nested (a file would belong to two),

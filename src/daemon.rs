@@ -40,6 +40,7 @@ use anyhow::Context;
 
 use crate::config::{Config, WatchMode};
 use crate::outcome::{FileRef, Outcome};
+use crate::records::apply::{self as records, RecordsContext};
 use crate::scanner::{Isolation, Scanner};
 use crate::store::{RootCheck, RunCounts, Store, WriterLock};
 use crate::walk::{walk_below, WalkItem};
@@ -69,6 +70,8 @@ enum ToWriter {
     Deleted(PathBuf, i64),
     BeginRun(Vec<PathBuf>, String, Sender<i64>),
     FinishRun(i64, Vec<RootCheck>),
+    /// Re-evaluate every file's records verdict (rules reloaded, a new day).
+    RefreshRecords(Arc<RecordsContext>),
 }
 
 /// One file to scan.
@@ -92,6 +95,8 @@ struct Shared {
     roots: Vec<PathBuf>,
     stop: Arc<AtomicBool>,
     scanner: RwLock<Arc<Scanner>>,
+    /// The records rules (replaced on reload).
+    records: RwLock<Arc<RecordsContext>>,
     /// Paths queued or in flight (a path is never scanned twice at once).
     queued: Mutex<HashSet<PathBuf>>,
     /// Reconcile jobs not yet done (the deletion sweep waits for them).
@@ -122,6 +127,13 @@ impl Shared {
         self.stop.store(true, Ordering::SeqCst);
     }
 
+    fn records(&self) -> Arc<RecordsContext> {
+        self.records
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
     fn failure(&self) -> Option<String> {
         self.failure
             .lock()
@@ -149,10 +161,12 @@ pub fn run(config_path: &Path, control: Control, mode: Mode) -> anyhow::Result<(
     store.log("service_started", &crate::paths::display(config_path))?;
     let reader = Store::open_read_only(&cfg.store.database)?;
     let roots: Vec<PathBuf> = cfg.roots.iter().map(|r| r.path.clone()).collect();
+    let records_ctx = Arc::new(cfg.records_context()?);
     let shared = Arc::new(Shared {
         roots: roots.clone(),
         stop: control.shutdown.clone(),
         scanner: RwLock::new(Arc::new(scanner)),
+        records: RwLock::new(records_ctx),
         queued: Mutex::new(HashSet::new()),
         reconcile_pending: AtomicUsize::new(0),
         failure: Mutex::new(None),
@@ -261,6 +275,7 @@ fn supervise(
 ) {
     let mut last_queue = None;
     let mut tick = 0u32;
+    let mut today = crate::time::today_jst();
     while !shared.stopping() {
         tick += 1;
         if let Some((name, _)) = threads.iter().find(|(_, t)| t.is_finished()) {
@@ -282,27 +297,43 @@ fn supervise(
                 last_queue = Some(n);
             }
         }
-        if control.reload.swap(false, Ordering::SeqCst) {
-            reload(shared, config_path);
+        if control.reload.swap(false, Ordering::SeqCst) && reload(shared, config_path) {
+            // The rules may have changed: every verdict again, no rescan.
+            let _ = to_writer.send(ToWriter::RefreshRecords(shared.records()));
+        }
+        if tick.is_multiple_of(600) && crate::time::today_jst() != today {
+            // Dates pass: retention periods end, holds expire.
+            today = crate::time::today_jst();
+            let _ = to_writer.send(ToWriter::RefreshRecords(shared.records()));
         }
         std::thread::sleep(Duration::from_millis(100));
     }
 }
 
-/// SIGHUP: a new scanner from the changed configuration, if it is valid.
-fn reload(shared: &Shared, config_path: &Path) {
+/// SIGHUP: a new scanner and records rules from the changed
+/// configuration, if it is valid. Returns whether it was.
+fn reload(shared: &Shared, config_path: &Path) -> bool {
     let result = Config::load(config_path)
         .map_err(anyhow::Error::from)
         .and_then(|c| {
             let key = crate::keys::load_or_create(&c.key_file())?;
-            Scanner::build(c.scan.clone(), key, Isolation::Workers)
+            let records = c.records_context()?;
+            Ok((
+                Scanner::build(c.scan.clone(), key, Isolation::Workers)?,
+                records,
+            ))
         });
     match result {
-        Ok(new) => {
-            *shared.scanner.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(new);
-            tracing::info!("configuration and detectors reloaded");
+        Ok((scanner, records)) => {
+            *shared.scanner.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(scanner);
+            *shared.records.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(records);
+            tracing::info!("configuration, detectors and records rules reloaded");
+            true
         }
-        Err(e) => tracing::error!("reload refused, keeping the running configuration: {e:#}"),
+        Err(e) => {
+            tracing::error!("reload refused, keeping the running configuration: {e:#}");
+            false
+        }
     }
 }
 
@@ -318,15 +349,37 @@ fn writer(
     if let Some(run) = event_run {
         open_runs.insert(run, RunCounts::default());
     }
-    for msg in rx {
+    records::refresh_if_stale(&mut store, &shared.records(), crate::time::today_jst())?;
+    // Files scanned since their verdicts were last computed: evaluated in
+    // batches, when the queue is quiet or the batch is large.
+    let mut due: Vec<i64> = Vec::new();
+    loop {
+        let msg = match rx.recv_timeout(Duration::from_millis(200)) {
+            Ok(m) => m,
+            Err(RecvTimeoutError::Timeout) => {
+                refresh_due(&mut store, shared, &mut due)?;
+                continue;
+            }
+            Err(RecvTimeoutError::Disconnected) => break,
+        };
+        if due.len() >= 256 {
+            refresh_due(&mut store, shared, &mut due)?;
+        }
         match msg {
+            ToWriter::RefreshRecords(ctx) => {
+                due.clear();
+                let n = records::refresh(&mut store, &ctx, crate::time::today_jst(), None)?;
+                tracing::info!(files = n, "records flags recomputed");
+            }
             ToWriter::Outcome(o, run, set) => {
                 let root = shared
                     .roots
                     .iter()
                     .find(|r| o.file().path.starts_with(r))
                     .cloned();
-                store.record(run, root.as_deref(), &o, &set)?;
+                if let Some(id) = store.record(run, root.as_deref(), &o, &set)? {
+                    due.push(id);
+                }
                 let c = open_runs.entry(run).or_default();
                 if let Some(content) = o.content() {
                     c.findings += content.findings.len() as u64;
@@ -351,10 +404,28 @@ fn writer(
             }
         }
     }
+    refresh_due(&mut store, shared, &mut due)?;
     for (run, counts) in open_runs {
         store.end_run(run, "interrupted", counts)?;
     }
     store.log("service_stopped", "")?;
+    Ok(())
+}
+
+/// The records verdicts of the files scanned since the last batch.
+fn refresh_due(store: &mut Store, shared: &Shared, due: &mut Vec<i64>) -> anyhow::Result<()> {
+    if due.is_empty() {
+        return Ok(());
+    }
+    due.sort_unstable();
+    due.dedup();
+    records::refresh(
+        store,
+        &shared.records(),
+        crate::time::today_jst(),
+        Some(due),
+    )?;
+    due.clear();
     Ok(())
 }
 

@@ -281,12 +281,14 @@ pub fn worker_main(settings: &ScanSettings) -> anyhow::Result<()> {
     )?;
     let dispatcher = Dispatcher::default();
     let limits = settings.limits();
+    let sensitive = settings.sensitive_keywords();
     let scanner = FileScanner {
         engine: &engine,
         dispatcher: &dispatcher,
         limits: &limits,
         keys: &keys,
         internal: &settings.internal_domains,
+        sensitive: &sensitive,
     };
     let stdout = std::io::stdout();
     while let Some(frame) = read_frame(&mut input)? {

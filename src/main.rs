@@ -35,6 +35,9 @@ fn main() -> ExitCode {
         Command::Extract(args) => cmd::inspect::extract(args),
         Command::Run(args) => cmd::service::run(args),
         Command::Status(args) => cmd::service::status(args),
+        Command::Review(args) => cmd::review::run(args),
+        Command::Records(args) => cmd::records::list(args),
+        Command::Explain(args) => cmd::records::explain(args),
         Command::Service(args) => cmd::service::windows_service(args),
         Command::Bench(args) => cmd::bench::command(args),
         Command::Worker(args) => {

@@ -190,6 +190,9 @@ pub struct Content {
     pub metadata: Vec<(MemberPath, DocumentMeta)>,
     /// Messages flagged by the outbound check (a step after detection).
     pub outbound: Vec<OutboundMessage>,
+    /// 要配慮個人情報 keywords found next to personal data (the configured
+    /// words, never the text around them).
+    pub sensitive_terms: Vec<(MemberPath, String)>,
 }
 
 impl Content {
@@ -200,6 +203,7 @@ impl Content {
         self.messages.extend(other.messages);
         self.metadata.extend(other.metadata);
         self.outbound.extend(other.outbound);
+        self.sensitive_terms.extend(other.sensitive_terms);
     }
 
     pub fn is_empty(&self) -> bool {
@@ -208,6 +212,23 @@ impl Content {
             && self.messages.is_empty()
             && self.metadata.is_empty()
             && self.outbound.is_empty()
+            && self.sensitive_terms.is_empty()
+    }
+
+    /// The document's own creation date: the file's, else the latest of its
+    /// messages' (an mbox or a mail with attached mails).
+    pub fn document_created(&self) -> Option<jiff::civil::Date> {
+        self.metadata
+            .iter()
+            .filter(|(m, _)| m.depth() == 0)
+            .find_map(|(_, d)| d.created)
+            .or_else(|| {
+                self.metadata
+                    .iter()
+                    .filter(|(m, _)| m.depth() == 1)
+                    .filter_map(|(_, d)| d.created)
+                    .max()
+            })
     }
 
     /// The outbound message a finding at `member` belongs to (the innermost).

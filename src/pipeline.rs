@@ -18,6 +18,7 @@ use crate::finding::Finding;
 use crate::keys::KeySet;
 use crate::names::MemberNames;
 use crate::outcome::{Content, FileEnd, FileRef, MailMeta, Outcome, Unreadable};
+use crate::records::keywords::{SensitiveKeywords, DEFAULT_WINDOW_CHARS};
 use crate::text::TextUnit;
 use crate::walk::io_reason;
 
@@ -29,6 +30,8 @@ pub struct FileScanner<'a> {
     pub keys: &'a KeySet,
     /// The office's own mail domains (staff signatures are not findings).
     pub internal: &'a [String],
+    /// 要配慮個人情報 keywords, noted when they stand next to a finding.
+    pub sensitive: &'a SensitiveKeywords,
 }
 
 /// Feeds units to the engine as extractors push them; stops at the deadline.
@@ -38,6 +41,7 @@ struct DetectingSink<'a> {
     deadline: Option<Instant>,
     buf: Vec<Finding>,
     internal: &'a [String],
+    sensitive: &'a SensitiveKeywords,
     names: MemberNames,
     /// Where parts of a large container go as soon as they are complete.
     emit: Option<(&'a FileRef, &'a mut dyn FnMut(Outcome))>,
@@ -56,6 +60,26 @@ impl UnitSink for DetectingSink<'_> {
         let member = self.member(member);
         self.buf.clear();
         self.engine.scan_unit(&unit, &mut self.buf);
+        if !self.buf.is_empty() && !self.sensitive.is_empty() {
+            // Personal data next to 病歴, 生活保護 …: a breach of this file
+            // would be reportable whatever its size. Only the keyword is kept.
+            let spans: Vec<std::ops::Range<usize>> = self
+                .buf
+                .iter()
+                .filter(|f| f.confidence >= crate::finding::Confidence::Medium)
+                .map(|f| f.span.clone())
+                .collect();
+            for term in self
+                .sensitive
+                .near(&unit.text, &spans, DEFAULT_WINDOW_CHARS)
+            {
+                if !self.content.sensitive_terms.iter().any(|(_, t)| t == term) {
+                    self.content
+                        .sensitive_terms
+                        .push((member.clone(), term.to_string()));
+                }
+            }
+        }
         self.content
             .findings
             .extend(self.buf.drain(..).map(|f| (member.clone(), f)));
@@ -213,6 +237,7 @@ impl FileScanner<'_> {
             deadline,
             buf: Vec::new(),
             internal: self.internal,
+            sensitive: self.sensitive,
             names: MemberNames::default(),
             emit,
             earlier_findings: false,
@@ -411,12 +436,14 @@ mod tests {
         let keys = KeySet::new([3; 32]);
         let engine = Engine::load(None, keys.fingerprinter().clone()).unwrap();
         let dispatcher = Dispatcher::default();
+        let sensitive = crate::settings::ScanSettings::default().sensitive_keywords();
         let scanner = FileScanner {
             engine: &engine,
             dispatcher: &dispatcher,
             limits,
             keys: &keys,
             internal: &[],
+            sensitive: &sensitive,
         };
         let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
         scanner.scan(FileRef::new(path.to_path_buf(), size, 0), None, &mut |_| {})

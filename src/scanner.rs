@@ -34,6 +34,7 @@ pub struct Scanner {
     pub dispatcher: Dispatcher,
     pub limits: Limits,
     pub walk: WalkOptions,
+    sensitive: crate::records::keywords::SensitiveKeywords,
     pool: Option<WorkerPool>,
 }
 
@@ -71,6 +72,7 @@ impl Scanner {
         };
         Ok(Scanner {
             walk: settings.walk_options()?,
+            sensitive: settings.sensitive_keywords(),
             limits: settings.limits(),
             dispatcher: Dispatcher::default(),
             settings,
@@ -113,6 +115,7 @@ impl Scanner {
                 limits: &self.limits,
                 keys: &self.keys,
                 internal: &self.settings.internal_domains,
+                sensitive: &self.sensitive,
             }
             .scan(file.clone(), known_hash.as_ref(), &mut emit_after),
         }));

@@ -117,6 +117,12 @@ pub struct ScanSettings {
     /// Do not skip Office lock and temporary files (~$*, .~lock.*#, *.tmp, Thumbs.db).
     #[arg(long = "no-default-excludes", action = clap::ArgAction::SetFalse)]
     pub default_excludes: bool,
+
+    /// 要配慮個人情報 keywords looked for next to findings (from the
+    /// configuration's `[records] sensitive_keywords`; empty: the defaults).
+    #[arg(long = "sensitive-keyword", value_name = "WORD", hide = true)]
+    #[serde(skip)]
+    pub sensitive_keywords: Vec<String>,
 }
 
 impl Default for ScanSettings {
@@ -131,6 +137,7 @@ impl Default for ScanSettings {
             include: Vec::new(),
             exclude: Vec::new(),
             default_excludes: true,
+            sensitive_keywords: Vec::new(),
         }
     }
 }
@@ -238,7 +245,24 @@ impl ScanSettings {
             a.push("--exclude".into());
             a.push(g.into());
         }
+        for w in &self.sensitive_keywords {
+            a.push("--sensitive-keyword".into());
+            a.push(w.into());
+        }
         a
+    }
+
+    /// The 要配慮 keywords, compiled (the defaults when none are set).
+    pub fn sensitive_keywords(&self) -> crate::records::keywords::SensitiveKeywords {
+        let words: Vec<String> = if self.sensitive_keywords.is_empty() {
+            crate::records::rules::DEFAULT_SENSITIVE_KEYWORDS
+                .iter()
+                .map(|s| s.to_string())
+                .collect()
+        } else {
+            self.sensitive_keywords.clone()
+        };
+        crate::records::keywords::SensitiveKeywords::new(&words).unwrap_or_default()
     }
 }
 
@@ -276,6 +300,7 @@ mod tests {
             internal_domains: vec!["city.example.lg.jp".into()],
             exclude: vec!["backup/**".into()],
             default_excludes: false,
+            sensitive_keywords: vec!["病歴".into()],
             ..ScanSettings::default()
         };
         let mut argv = vec![std::ffi::OsString::from("x")];

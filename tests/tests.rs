@@ -12,7 +12,9 @@ mod documents;
 mod encodings;
 mod fidelity;
 mod mail;
+mod records;
 #[cfg(unix)] // FIFOs, signals, file modes and byte names
 mod reliability;
+mod review;
 mod robustness;
 mod store;

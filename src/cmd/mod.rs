@@ -5,6 +5,8 @@
 
 pub mod bench;
 pub mod inspect;
+pub mod records;
+pub mod review;
 pub mod scan;
 pub mod service;
 

@@ -7,9 +7,12 @@
 //! and says what the public-records rules say about the file on a given day
 //! ([`flags::evaluate`]). Calendar arithmetic is jiff's ([`retention`]).
 //! It depends on nothing of the scanner but the finding kinds, so that the
-//! extractors, the store and the service can change without it.
+//! extractors, the store and the service can change without it. Only
+//! [`apply`] reads and writes the store: it gathers each file's facts,
+//! evaluates them, and keeps the verdicts.
 //! Background: shared/docs/records-rules.md.
 
+pub mod apply;
 pub mod dates;
 pub mod flags;
 pub mod keywords;

@@ -118,6 +118,66 @@ const MIGRATIONS: &[&str] = &[
         checked_at TEXT
     );
     "#,
+    // 3: records and review. Review decisions are append-only events; the
+    // state they give each finding is kept beside it (`review_state`) so
+    // that counts, reports and the review screen filter without joins.
+    // What records rules need that the scan learns (a document's own
+    // creation date, 要配慮 keywords next to personal data) is stored per
+    // file; the rules' verdict per file (`file_records`) is recomputed after
+    // each scan, on reload and daily.
+    r#"
+    ALTER TABLE files ADD COLUMN meta_date TEXT;
+    ALTER TABLE findings ADD COLUMN review_state TEXT NOT NULL DEFAULT 'open';
+    ALTER TABLE findings ADD COLUMN review_decision_id INTEGER;
+    CREATE INDEX findings_review ON findings(review_state) WHERE resolved_at IS NULL;
+    CREATE INDEX findings_kind_open ON findings(kind) WHERE resolved_at IS NULL;
+    CREATE TABLE file_terms (
+        file_id INTEGER NOT NULL REFERENCES files(id),
+        term TEXT NOT NULL,
+        scan_seq INTEGER NOT NULL,
+        PRIMARY KEY (file_id, term)
+    );
+    CREATE TABLE decisions (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        batch INTEGER NOT NULL,
+        reviewer TEXT NOT NULL,
+        decision TEXT NOT NULL,
+        note TEXT NOT NULL DEFAULT '',
+        file_id INTEGER NOT NULL,
+        content_hash BLOB,
+        path TEXT NOT NULL,
+        member TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        fingerprint BLOB NOT NULL,
+        masked TEXT NOT NULL,
+        finding_id INTEGER
+    );
+    CREATE INDEX decisions_value ON decisions(kind, fingerprint);
+    CREATE INDEX decisions_file ON decisions(file_id);
+    CREATE TRIGGER decisions_no_update BEFORE UPDATE ON decisions
+        BEGIN SELECT RAISE(ABORT, 'review decisions are append-only'); END;
+    CREATE TRIGGER decisions_no_delete BEFORE DELETE ON decisions
+        BEGIN SELECT RAISE(ABORT, 'review decisions are append-only'); END;
+    CREATE TABLE file_records (
+        file_id INTEGER PRIMARY KEY REFERENCES files(id),
+        as_of TEXT NOT NULL,
+        document_date TEXT,
+        date_source TEXT,
+        date_evidence TEXT,
+        retention_rule INTEGER,
+        retention_class TEXT,
+        retention TEXT,
+        retention_start TEXT,
+        retention_end TEXT,
+        action TEXT,
+        hold_reason TEXT,
+        hold_until TEXT,
+        flags TEXT NOT NULL DEFAULT '',
+        evaluated_at TEXT NOT NULL
+    );
+    CREATE INDEX file_records_flags ON file_records(flags);
+    "#,
 ];
 
 /// The schema version this binary writes.

@@ -17,8 +17,11 @@
 //! they hold masked values and keyed fingerprints, never full values.
 
 mod migrate;
+mod records;
+pub mod review;
 mod sink;
 
+pub use records::FileRecordRow;
 pub use sink::StoreSink;
 
 use std::collections::{BTreeMap, HashMap};
@@ -276,23 +279,24 @@ impl Store {
     /// Records an outcome of `run`: a part or the last outcome of a file's
     /// scan, or that the file is unchanged. Findings of the file not seen in
     /// its latest scan are resolved when the last outcome arrives, whatever
-    /// run the earlier scan belonged to.
+    /// run the earlier scan belonged to. Returns the file's row id when the
+    /// outcome was a file's last (its records verdict is then due).
     pub fn record(
         &mut self,
         run: i64,
         root: Option<&Path>,
         outcome: &Outcome,
         detector_set: &str,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Option<i64>, StoreError> {
         match outcome {
-            Outcome::Unchanged { file, by_hash } => self.touch(run, file, *by_hash),
+            Outcome::Unchanged { file, by_hash } => self.touch(run, file, *by_hash).map(|_| None),
             Outcome::Part { file, content } => {
                 let tx = self.conn.transaction()?;
                 let (id, seq) =
                     file_row(&tx, &self.keys, &mut self.open_scans, run, root, file, None)?;
                 record_content(&tx, run, id, seq, content)?;
                 tx.commit()?;
-                Ok(())
+                Ok(None)
             }
             Outcome::Done { file, content, end } => {
                 let tx = self.conn.transaction()?;
@@ -309,7 +313,7 @@ impl Store {
                 finish_file(&tx, run, id, seq, file, content, end, detector_set)?;
                 tx.commit()?;
                 self.open_scans.remove(&id);
-                Ok(())
+                Ok(Some(id))
             }
         }
     }
@@ -511,10 +515,10 @@ impl Store {
             deleted: one("SELECT count(*) FROM files WHERE deleted_at IS NOT NULL")?,
             resolved: one("SELECT count(*) FROM findings WHERE resolved_at IS NOT NULL")?,
             outbound_findings: one(&format!(
-                "SELECT count(*) FROM findings WHERE resolved_at IS NULL AND flags = '{OUTBOUND_FLAG}'"
+                "SELECT count(*) FROM findings WHERE resolved_at IS NULL AND review_state != 'false_positive' AND flags = '{OUTBOUND_FLAG}'"
             ))?,
             outbound_files: one(&format!(
-                "SELECT count(DISTINCT file_id) FROM findings WHERE resolved_at IS NULL AND flags = '{OUTBOUND_FLAG}'"
+                "SELECT count(DISTINCT file_id) FROM findings WHERE resolved_at IS NULL AND review_state != 'false_positive' AND flags = '{OUTBOUND_FLAG}'"
             ))?,
             ..Status::default()
         };
@@ -523,7 +527,7 @@ impl Store {
             let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
             Ok(rows.collect::<Result<_, _>>()?)
         };
-        s.open_by_kind = pairs("SELECT kind, count(*) FROM findings WHERE resolved_at IS NULL GROUP BY kind ORDER BY kind")?;
+        s.open_by_kind = pairs("SELECT kind, count(*) FROM findings WHERE resolved_at IS NULL AND review_state != 'false_positive' GROUP BY kind ORDER BY kind")?;
         s.unreadable_by_reason = pairs(
             "SELECT unreadable_reason, count(*) FROM files WHERE deleted_at IS NULL AND unreadable_reason IS NOT NULL GROUP BY 1",
         )?;
@@ -576,9 +580,14 @@ impl Store {
     pub fn connection(&self) -> &Connection {
         &self.conn
     }
+
+    /// The keys the store was opened with.
+    pub fn keys(&self) -> &KeySet {
+        &self.keys
+    }
 }
 
-fn event(
+pub(crate) fn event(
     conn: &Connection,
     run: Option<i64>,
     kind: &str,
@@ -605,7 +614,7 @@ fn real_path(keys: &KeySet, shown: &str, sealed: Option<&[u8]>) -> Option<PathBu
 const UNDER_ROOT: &str = "(root = ?2 OR path = ?2 OR path LIKE ?3 ESCAPE '\\')";
 
 /// The LIKE pattern of paths below a root's display path.
-fn under_prefix(shown: &str) -> String {
+pub(crate) fn under_prefix(shown: &str) -> String {
     escape_like(&format!(
         "{}{}%",
         shown.trim_end_matches(std::path::MAIN_SEPARATOR),
@@ -809,9 +818,11 @@ fn record_content(
     content: &Content,
 ) -> Result<(), StoreError> {
     let t = now();
+    // A value seen again after it was marked remediated has come back.
     let mut update = tx.prepare_cached(
         "UPDATE findings SET last_seen_at = ?1, last_run_id = ?2, scan_seq = ?3, confidence = ?4, masked = ?5,
-             detector_version = ?6, flags = ?7, recipient_domains = ?8, resolved_at = NULL, resolve_reason = NULL
+             detector_version = ?6, flags = ?7, recipient_domains = ?8, resolved_at = NULL, resolve_reason = NULL,
+             review_state = CASE review_state WHEN 'remediated' THEN 'regressed' ELSE review_state END
          WHERE file_id = ?9 AND member = ?10 AND kind = ?11 AND location = ?12 AND fingerprint = ?13",
     )?;
     let mut insert = tx.prepare_cached(
@@ -841,6 +852,7 @@ fn record_content(
             f.fingerprint.as_slice()
         ])?;
         if changed == 0 {
+            let inherited = review::decision_for(tx, file_id, f.kind.as_str(), &f.fingerprint)?;
             insert.execute(params![
                 file_id,
                 member,
@@ -857,7 +869,33 @@ fn record_content(
                 flags,
                 domains
             ])?;
+            if let Some((decision_id, state)) = inherited {
+                // The same value in the same file was decided on before (the
+                // file was deleted and restored, or the value moved within it).
+                let state = if state == "remediated" {
+                    "regressed"
+                } else {
+                    state.as_str()
+                };
+                tx.execute(
+                    "UPDATE findings SET review_state = ?1, review_decision_id = ?2 WHERE id = ?3",
+                    params![state, decision_id, tx.last_insert_rowid()],
+                )?;
+            }
         }
+    }
+    for (_, term) in &content.sensitive_terms {
+        tx.execute(
+            "INSERT INTO file_terms(file_id, term, scan_seq) VALUES (?1, ?2, ?3)
+             ON CONFLICT(file_id, term) DO UPDATE SET scan_seq = excluded.scan_seq",
+            params![file_id, term, seq],
+        )?;
+    }
+    if let Some(created) = content.document_created() {
+        tx.execute(
+            "UPDATE files SET meta_date = ?1 WHERE id = ?2 AND (meta_date IS NULL OR meta_date < ?1)",
+            params![created.to_string(), file_id],
+        )?;
     }
     for u in &content.unreadable {
         let detail = format!(
@@ -973,6 +1011,7 @@ fn delete_file(
         "UPDATE findings SET resolved_at = ?1, resolve_reason = 'file deleted' WHERE file_id = ?2 AND resolved_at IS NULL",
         params![t, id],
     )?;
+    tx.execute("DELETE FROM file_records WHERE file_id = ?1", params![id])?;
     event(tx, Some(run), "file_deleted", Some(id), shown)
 }
 
