@@ -23,6 +23,7 @@ pub mod paths;
 pub mod pipeline;
 pub mod records;
 pub mod redact;
+pub mod report;
 pub mod review;
 pub mod scan;
 pub mod scanner;

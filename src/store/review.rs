@@ -34,7 +34,15 @@ pub(super) fn decision_for(
 
 /// A finding as a decision records it: file, content hash, shown path,
 /// member, kind, fingerprint, masked value.
-type DecidedFinding = (i64, Option<Vec<u8>>, String, String, String, Vec<u8>, String);
+type DecidedFinding = (
+    i64,
+    Option<Vec<u8>>,
+    String,
+    String,
+    String,
+    Vec<u8>,
+    String,
+);
 
 /// A finding's key for re-deriving its state: id, file, kind, fingerprint,
 /// resolved at, last seen at.
