@@ -30,6 +30,33 @@ pub struct Config {
     pub my_number_area: Vec<crate::records::rules::MyNumberArea>,
     #[serde(default)]
     pub legal_hold: Vec<crate::records::rules::LegalHold>,
+    /// The city's central PostgreSQL (`[central]`): this site's changes are
+    /// shipped there; see `crate::central`.
+    #[serde(default)]
+    pub central: Option<CentralConfig>,
+}
+
+/// `[central]`: where this site ships its changes. The password is never
+/// here: it is read from `password_file` or `MAMORI_CENTRAL_PASSWORD`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CentralConfig {
+    /// `postgres://user@host:port/database`, without a password.
+    pub url: String,
+    /// This file server's name in the central view (本庁舎, 支所 …).
+    pub site: String,
+    /// A file holding the password (a regular file, mode 0600).
+    pub password_file: Option<PathBuf>,
+    /// The CA certificate(s) of the centre's server (PEM): TLS is then
+    /// required and the server's name is checked (`sslmode=verify-full`).
+    /// Needed unless the centre is on this machine.
+    pub ca_file: Option<PathBuf>,
+    /// Ship changes this often.
+    #[serde(default = "default_sync_interval")]
+    pub sync_interval_secs: u64,
+    /// Rows per central transaction.
+    #[serde(default = "default_sync_batch")]
+    pub batch_size: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -118,6 +145,12 @@ fn default_stable() -> u64 {
 fn default_queue() -> usize {
     1024
 }
+fn default_sync_interval() -> u64 {
+    10
+}
+fn default_sync_batch() -> usize {
+    2000
+}
 fn default_log_level() -> String {
     "info".into()
 }
@@ -193,6 +226,9 @@ impl Config {
             .validate()
             .map_err(|e| invalid(format!("[scan] {e}")))?;
         cfg.check_roots().map_err(invalid)?;
+        if let Some(c) = &cfg.central {
+            c.check().map_err(|e| invalid(format!("[central] {e}")))?;
+        }
         cfg.records_context().map_err(|e| invalid(e.to_string()))?;
         // The scan looks for the configured 要配慮 keywords next to findings.
         let mut cfg = cfg;
@@ -312,6 +348,27 @@ impl Config {
                 .unwrap_or(Path::new("."))
                 .join("fingerprint.key")
         })
+    }
+}
+
+impl CentralConfig {
+    /// The values' bounds, and a URL that parses, holds no password and
+    /// uses TLS off this machine.
+    pub fn check(&self) -> Result<(), String> {
+        if self.site.trim().is_empty() {
+            return Err("site is empty".into());
+        }
+        if self.site.chars().count() > 100 || self.site.contains(':') {
+            return Err("site must be at most 100 characters, without ':'".into());
+        }
+        if self.sync_interval_secs == 0 || self.sync_interval_secs > 86_400 {
+            return Err("sync_interval_secs must be 1 to 86400".into());
+        }
+        if self.batch_size == 0 || self.batch_size > 100_000 {
+            return Err("batch_size must be 1 to 100000".into());
+        }
+        crate::central::connect::Target::check_url(&self.url, self.ca_file.is_some())
+            .map_err(|e| e.to_string())
     }
 }
 

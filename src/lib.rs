@@ -6,6 +6,7 @@
 //! small, named interface; `mamori scan` and the service (`mamori run`)
 //! share them.
 
+pub mod central;
 pub mod cli;
 pub mod config;
 pub mod daemon;

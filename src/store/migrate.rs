@@ -178,6 +178,8 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX file_records_flags ON file_records(flags);
     "#,
+    // 4: the outbox for a central PostgreSQL (issue 15; see `store::outbox`).
+    super::outbox::OUTBOX_SCHEMA,
 ];
 
 /// The schema version this binary writes.

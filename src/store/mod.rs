@@ -17,6 +17,7 @@
 //! they hold masked values and keyed fingerprints, never full values.
 
 mod migrate;
+pub mod outbox;
 mod records;
 pub mod review;
 mod sink;

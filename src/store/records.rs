@@ -24,8 +24,9 @@ pub struct FileRecordRow {
 }
 
 impl Store {
-    /// Stores verdicts. `all`: they cover every live file (rows of other
-    /// files are removed, and the day and rules digest are recorded).
+    /// Stores verdicts. `all`: they cover every live file (rows of files
+    /// no longer live are removed, and the day and rules digest are
+    /// recorded).
     pub fn write_file_records(
         &mut self,
         rows: &[FileRecordRow],
@@ -35,9 +36,6 @@ impl Store {
     ) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         let t = crate::time::now();
-        if all {
-            tx.execute("DELETE FROM file_records", [])?;
-        }
         {
             let mut st = tx.prepare_cached(
                 "INSERT INTO file_records(file_id, as_of, document_date, date_source, date_evidence, retention_rule,
@@ -72,6 +70,14 @@ impl Store {
             }
         }
         if all {
+            // Rows are updated in place, not deleted and written again, so
+            // that an unchanged verdict is not a change (the outbox to a
+            // central database sees only real ones); `rows` covers every
+            // live file, so what is left is of files no longer live.
+            tx.execute(
+                "DELETE FROM file_records WHERE file_id NOT IN (SELECT id FROM files WHERE deleted_at IS NULL)",
+                [],
+            )?;
             for (k, v) in [("records_as_of", as_of), ("records_rules", digest)] {
                 tx.execute(
                     "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
