@@ -49,6 +49,9 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Windows only: install, uninstall or run (from the service manager) the service.
     Service(ServiceArgs),
+    /// One view across file servers: set up the central PostgreSQL, ship a
+    /// site's changes now, re-send a site, list values found on several sites.
+    Central(CentralArgs),
     /// Measure detection throughput on generated Japanese text.
     Bench(BenchArgs),
     /// Internal: an extraction worker process.
@@ -171,8 +174,10 @@ pub fn parse_date(s: &str) -> Result<jiff::civil::Date, String> {
 #[derive(Debug, clap::Args)]
 pub struct RecordsArgs {
     /// The service configuration (its database and records rules).
-    #[arg(long, value_name = "FILE")]
-    pub config: PathBuf,
+    #[arg(long, value_name = "FILE", required_unless_present = "central")]
+    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub central: CentralTargetArgs,
     /// Evaluate as of this day instead of today (Japan time).
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
     pub as_of: Option<jiff::civil::Date>,
@@ -234,8 +239,10 @@ pub struct FindingFilterArgs {
 pub enum ReviewAction {
     /// List findings (newest decisions and flags included).
     List {
-        #[arg(long, value_name = "FILE")]
-        config: PathBuf,
+        #[arg(long, value_name = "FILE", required_unless_present = "central")]
+        config: Option<PathBuf>,
+        #[command(flatten)]
+        central: CentralTargetArgs,
         #[command(flatten)]
         filter: FindingFilterArgs,
         /// Output format.
@@ -253,15 +260,19 @@ pub enum ReviewAction {
         /// The file (its real path, or the path as mamori shows it).
         #[arg(value_name = "PATH")]
         path: String,
-        #[arg(long, value_name = "FILE")]
-        config: PathBuf,
+        #[arg(long, value_name = "FILE", required_unless_present = "central")]
+        config: Option<PathBuf>,
+        #[command(flatten)]
+        central: CentralTargetArgs,
         #[arg(long, value_enum, env = "MAMORI_LANG", default_value = "ja")]
         lang: Lang,
     },
     /// Record a decision on one finding, one file, or every finding a filter selects.
     Mark {
-        #[arg(long, value_name = "FILE")]
-        config: PathBuf,
+        #[arg(long, value_name = "FILE", required_unless_present = "central")]
+        config: Option<PathBuf>,
+        #[command(flatten)]
+        central: CentralTargetArgs,
         /// One finding (its id from `review list`).
         #[arg(long, value_name = "ID", conflicts_with = "file")]
         finding: Option<i64>,
@@ -287,19 +298,100 @@ pub enum ReviewAction {
     History {
         #[arg(value_name = "PATH")]
         path: String,
-        #[arg(long, value_name = "FILE")]
-        config: PathBuf,
+        #[arg(long, value_name = "FILE", required_unless_present = "central")]
+        config: Option<PathBuf>,
+        #[command(flatten)]
+        central: CentralTargetArgs,
     },
 }
 
 #[derive(Debug, clap::Args)]
 pub struct StatusArgs {
     /// The findings database.
-    #[arg(long, value_name = "FILE", required_unless_present = "config")]
+    #[arg(long, value_name = "FILE", required_unless_present_any = ["config", "central"])]
     pub db: Option<PathBuf>,
     /// Or the service configuration (its database).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub central: CentralTargetArgs,
+}
+
+/// Where the central PostgreSQL is, for the commands that can read it
+/// instead of a site's store. The password comes from
+/// `--central-password-file` or `MAMORI_CENTRAL_PASSWORD`, never the URL.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct CentralTargetArgs {
+    /// Read (and decide) at the central database across every site instead
+    /// of a site's store: postgres://user@host:port/database.
+    #[arg(long = "central", id = "central", value_name = "URL")]
+    pub url: Option<String>,
+    /// The central server's CA certificate (PEM): TLS with the server's name
+    /// checked. Needed unless the centre is on this machine.
+    #[arg(
+        long = "central-ca",
+        value_name = "FILE",
+        env = "MAMORI_CENTRAL_CA",
+        requires = "central"
+    )]
+    pub ca_file: Option<PathBuf>,
+    /// A file holding the password (mode 0600); else MAMORI_CENTRAL_PASSWORD.
+    #[arg(
+        long = "central-password-file",
+        value_name = "FILE",
+        env = "MAMORI_CENTRAL_PASSWORD_FILE",
+        requires = "central"
+    )]
+    pub password_file: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CentralArgs {
+    #[command(subcommand)]
+    pub action: CentralAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CentralAction {
+    /// Create or upgrade the central schema (run as the database's owner).
+    Migrate {
+        /// postgres://user@host:port/database (no password in it).
+        #[arg(long, value_name = "URL")]
+        url: String,
+        /// The server's CA certificate (PEM): TLS, server name checked.
+        #[arg(long, value_name = "FILE")]
+        ca_file: Option<PathBuf>,
+        /// A file holding the password (mode 0600); else MAMORI_CENTRAL_PASSWORD.
+        #[arg(long, value_name = "FILE")]
+        password_file: Option<PathBuf>,
+    },
+    /// Ship this site's changes now (the service does it by itself; for a
+    /// site run by `mamori run --once`, or to see that it works).
+    Sync {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+    },
+    /// Ship this site again from scratch: the centre ends up with exactly the
+    /// site's rows (also after the site's store was rebuilt). The running
+    /// service does it on its next sync; otherwise this command does.
+    Resync {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+    },
+    /// Values (same keyed fingerprint) found on several sites, masked, with
+    /// every place they are.
+    Shared {
+        #[command(flatten)]
+        central: CentralTargetArgs,
+        /// Only values of this kind (repeatable; default my_number).
+        #[arg(long, value_name = "KIND")]
+        kind: Vec<crate::finding::Kind>,
+        /// On at least this many sites.
+        #[arg(long, default_value_t = 2)]
+        min_sites: usize,
+        #[arg(long, value_enum, default_value = "summary")]
+        format: OutputFormat,
+    },
 }
 
 #[derive(Debug, clap::Args)]

@@ -72,6 +72,8 @@ enum ToWriter {
     FinishRun(i64, Vec<RootCheck>),
     /// Re-evaluate every file's records verdict (rules reloaded, a new day).
     RefreshRecords(Arc<RecordsContext>),
+    /// Review decisions made at the central database (see [`central_sync`]).
+    CentralDecisions(Vec<crate::store::outbox::CentralDecision>),
 }
 
 /// One file to scan.
@@ -103,6 +105,9 @@ struct Shared {
     reconcile_pending: AtomicUsize,
     /// Why the service must stop, when a thread failed.
     failure: Mutex<Option<String>>,
+    /// The writer has committed its last change (the central sync ships
+    /// what is left after it).
+    writer_done: AtomicBool,
 }
 
 impl Shared {
@@ -157,6 +162,9 @@ pub fn run(config_path: &Path, control: Control, mode: Mode) -> anyhow::Result<(
     let scanner = Scanner::build(cfg.scan.clone(), key, Isolation::Workers)?;
     let store = Store::open(&cfg.store.database, &scanner.keys)
         .with_context(|| format!("opening {}", cfg.store.database.display()))?;
+    // Changes are queued for a central database only while one is configured.
+    crate::store::outbox::set_enabled(store.connection(), cfg.central.is_some())?;
+    let keys = scanner.keys.clone();
     store.close_interrupted_runs()?;
     store.log("service_started", &crate::paths::display(config_path))?;
     let reader = Store::open_read_only(&cfg.store.database)?;
@@ -170,6 +178,7 @@ pub fn run(config_path: &Path, control: Control, mode: Mode) -> anyhow::Result<(
         queued: Mutex::new(HashSet::new()),
         reconcile_pending: AtomicUsize::new(0),
         failure: Mutex::new(None),
+        writer_done: AtomicBool::new(false),
         cfg,
     });
 
@@ -245,6 +254,14 @@ pub fn run(config_path: &Path, control: Control, mode: Mode) -> anyhow::Result<(
         )?);
     }
     drop(ev_tx);
+    if shared.cfg.central.is_some() {
+        let (shared, to_writer) = (shared.clone(), to_writer.clone());
+        let sync = central_sync_for(&shared, keys)?;
+        threads.push(spawn(
+            "central",
+            Box::new(move || central_sync(&shared, sync, to_writer, mode)),
+        )?);
+    }
 
     supervise(&shared, &control, config_path, &to_writer, &threads);
     drop(to_writer);
@@ -402,6 +419,9 @@ fn writer(
                 let counts = open_runs.remove(&run).unwrap_or_default();
                 store.finish_run(run, &checks, counts)?;
             }
+            ToWriter::CentralDecisions(decisions) => {
+                due.extend(store.record_central_decisions(&decisions)?);
+            }
         }
     }
     refresh_due(&mut store, shared, &mut due)?;
@@ -409,7 +429,59 @@ fn writer(
         store.end_run(run, "interrupted", counts)?;
     }
     store.log("service_stopped", "")?;
+    shared.writer_done.store(true, Ordering::SeqCst);
     Ok(())
+}
+
+/// The central sync of the configured `[central]` section.
+fn central_sync_for(
+    shared: &Arc<Shared>,
+    keys: crate::keys::KeySet,
+) -> anyhow::Result<crate::central::sync::SiteSync> {
+    let records_of = shared.clone();
+    let sync = crate::central::sync::SiteSync::new(
+        &shared.cfg,
+        keys,
+        Box::new(move || records_of.records()),
+    )?;
+    tracing::info!(
+        centre = %sync.target().shown(),
+        site = %sync.site(),
+        "changes are shipped to the central database"
+    );
+    Ok(sync)
+}
+
+/// The central sync thread: ships the outbox every `sync_interval_secs`
+/// (backing off while the centre is unreachable; the service goes on),
+/// hands decisions made at the centre to the writer, and on shutdown ships
+/// what the writer committed last. It never stops the service.
+fn central_sync(
+    shared: &Shared,
+    mut sync: crate::central::sync::SiteSync,
+    to_writer: SyncSender<ToWriter>,
+    mode: Mode,
+) {
+    let interval = Duration::from_secs(
+        shared
+            .cfg
+            .central
+            .as_ref()
+            .map_or(10, |c| c.sync_interval_secs),
+    );
+    sync.run_until(interval, &|| shared.stopping(), &mut |decisions| {
+        to_writer
+            .send(ToWriter::CentralDecisions(decisions))
+            .is_ok()
+    });
+    drop(to_writer); // the writer ends once every sender is gone
+                     // `run --once` ships everything before it exits; a stopping service
+                     // ships for a few seconds, and the rest on its next start.
+    let deadline = match mode {
+        Mode::Once => None,
+        Mode::Resident => Some(Instant::now() + Duration::from_secs(10)),
+    };
+    sync.flush(&|| shared.writer_done.load(Ordering::SeqCst), deadline);
 }
 
 /// The records verdicts of the files scanned since the last batch.

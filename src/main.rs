@@ -40,6 +40,7 @@ fn main() -> ExitCode {
         Command::Explain(args) => cmd::records::explain(args),
         Command::Service(args) => cmd::service::windows_service(args),
         Command::Bench(args) => cmd::bench::command(args),
+        Command::Central(args) => cmd::central::run(args),
         Command::Worker(args) => {
             mamori::isolate::worker_main(&args.settings).map(|_| ExitCode::SUCCESS)
         }

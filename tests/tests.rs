@@ -2,6 +2,8 @@
 
 mod util;
 
+#[cfg(unix)] // a PostgreSQL cluster started by the tests
+mod central;
 mod cli;
 mod contract;
 #[cfg(unix)] // signals and service processes
@@ -12,6 +14,8 @@ mod documents;
 mod encodings;
 mod fidelity;
 mod mail;
+#[cfg(unix)]
+mod pg;
 mod records;
 #[cfg(unix)] // FIFOs, signals, file modes and byte names
 mod reliability;

@@ -81,6 +81,12 @@ impl Target {
         Ok(())
     }
 
+    /// A URL as `mamori status` shows it: rebuilt from its parts, so that
+    /// it never shows a password even if one was put in it.
+    pub fn shown_of(url: &str) -> Result<String, CentralError> {
+        Ok(shown_url(&parse(url)?))
+    }
+
     /// The target of a URL, with the password from `password_file` or else
     /// `MAMORI_CENTRAL_PASSWORD`, and TLS when `ca_file` is given.
     pub fn new(

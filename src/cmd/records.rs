@@ -117,7 +117,14 @@ fn line(v: &FileVerdict) -> RecordLine<'_> {
 }
 
 pub fn list(args: RecordsArgs) -> Result<ExitCode> {
-    let (cfg, mut store) = super::review::open(&args.config)?;
+    if let Some(t) = super::central::target(&args.central)? {
+        return super::central::records(&t, &args);
+    }
+    let config = args
+        .config
+        .as_deref()
+        .ok_or_else(|| anyhow::anyhow!("--config FILE (or --central URL) is needed"))?;
+    let (cfg, mut store) = super::review::open(config)?;
     let ctx = cfg.records_context()?;
     for f in &args.flag {
         f.parse::<mamori::records::Flag>()

@@ -64,7 +64,21 @@ pub fn filter(cfg: &Config, args: &FindingFilterArgs) -> Result<FindingFilter> {
     })
 }
 
+/// The configuration a command needs when it reads a site's store.
+fn config_of(config: Option<std::path::PathBuf>) -> Result<std::path::PathBuf> {
+    config.ok_or_else(|| anyhow::anyhow!("--config FILE (or --central URL) is needed"))
+}
+
 pub fn run(args: ReviewArgs) -> Result<ExitCode> {
+    let central = match &args.action {
+        ReviewAction::List { central, .. }
+        | ReviewAction::Show { central, .. }
+        | ReviewAction::Mark { central, .. }
+        | ReviewAction::History { central, .. } => super::central::target(central)?,
+    };
+    if let Some(t) = central {
+        return super::central::review(&t, args.action);
+    }
     match args.action {
         ReviewAction::List {
             config,
@@ -72,8 +86,9 @@ pub fn run(args: ReviewArgs) -> Result<ExitCode> {
             format,
             limit,
             lang,
+            ..
         } => {
-            let (cfg, store) = open(&config)?;
+            let (cfg, store) = open(&config_of(config)?)?;
             let filter = filter(&cfg, &f)?;
             let conn = store.connection();
             let total = q::count_findings(conn, &filter)?;
@@ -105,8 +120,10 @@ pub fn run(args: ReviewArgs) -> Result<ExitCode> {
             out.flush()?;
             Ok(ExitCode::SUCCESS)
         }
-        ReviewAction::Show { path, config, lang } => {
-            let (cfg, store) = open(&config)?;
+        ReviewAction::Show {
+            path, config, lang, ..
+        } => {
+            let (cfg, store) = open(&config_of(config)?)?;
             let conn = store.connection();
             let id = file_of(&store, &path)?;
             let mut out = io::stdout().lock();
@@ -136,8 +153,8 @@ pub fn run(args: ReviewArgs) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        ReviewAction::History { path, config } => {
-            let (_, store) = open(&config)?;
+        ReviewAction::History { path, config, .. } => {
+            let (_, store) = open(&config_of(config)?)?;
             let id = file_of(&store, &path)?;
             let mut out = io::stdout().lock();
             for t in q::trail(store.connection(), id)? {
@@ -163,6 +180,7 @@ pub fn run(args: ReviewArgs) -> Result<ExitCode> {
             note,
             reviewer,
             yes,
+            ..
         } => {
             if decision.needs_note() && note.trim().is_empty() {
                 anyhow::bail!(
@@ -170,7 +188,7 @@ pub fn run(args: ReviewArgs) -> Result<ExitCode> {
                     decision.as_str()
                 );
             }
-            let (cfg, mut store) = open(&config)?;
+            let (cfg, mut store) = open(&config_of(config)?)?;
             let mut filter = filter(&cfg, &f)?;
             let single =
                 finding.is_some() || (file.is_some() && f.flag.is_none() && f.root.is_none());
@@ -224,7 +242,7 @@ fn file_of(store: &Store, path: &str) -> Result<i64> {
         .ok_or_else(|| anyhow::anyhow!("{}: not in the findings store", escape_control(path)))
 }
 
-fn print_rows(out: &mut impl Write, rows: &[FindingRow], lang: Lang) -> io::Result<()> {
+pub fn print_rows(out: &mut impl Write, rows: &[FindingRow], lang: Lang) -> io::Result<()> {
     for r in rows {
         let state = r.state.parse::<ReviewState>().ok();
         let kind = r.kind.parse::<Kind>().ok();

@@ -31,6 +31,9 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
 }
 
 pub fn status(args: StatusArgs) -> Result<ExitCode> {
+    if let Some(t) = super::central::target(&args.central)? {
+        return super::central::status(&t);
+    }
     let cfg = args
         .config
         .as_deref()
@@ -68,6 +71,38 @@ pub fn status(args: StatusArgs) -> Result<ExitCode> {
             )?;
         }
     }
+    let central = mamori::store::outbox::central_status(&conn)?;
+    if let Some(c) = cfg.as_ref().and_then(|c| c.central.as_ref()) {
+        let shown = mamori::central::connect::Target::shown_of(&c.url)
+            .unwrap_or_else(|e| format!("(invalid: {e})"));
+        writeln!(out, "central: site {} → {shown}", escape_control(&c.site))?;
+    }
+    if central.enabled || central.outbox_length > 0 {
+        writeln!(
+            out,
+            "central sync: {} change(s) waiting in the outbox{}; last successful sync {}",
+            central.outbox_length,
+            if central.snapshot_pending {
+                " (first snapshot not finished)"
+            } else {
+                ""
+            },
+            central.last_sync.as_deref().unwrap_or("never")
+        )?;
+        if let Some(e) = &central.last_error {
+            writeln!(
+                out,
+                "WARNING: the last central sync failed: {}",
+                escape_control(e)
+            )?;
+        }
+    }
+    print_store_status(&mut out, &s)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What a store (or the centre) knows, as `mamori status` prints it.
+pub fn print_store_status(out: &mut impl Write, s: &mamori::store::Status) -> io::Result<()> {
     for (root, problem, since) in &s.unavailable_roots {
         writeln!(
             out,
@@ -123,7 +158,7 @@ pub fn status(args: StatusArgs) -> Result<ExitCode> {
     for (at, kind, detail) in &s.recent_events {
         writeln!(out, "    {at}  {kind:<18} {}", escape_control(detail))?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 #[cfg(windows)]
