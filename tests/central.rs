@@ -406,3 +406,653 @@ fn two_sites_sync_into_one_centre_that_equals_their_union() {
         "{local_status}"
     );
 }
+
+/// A My Number with its check digit (the 11 digits given).
+fn my_number(body: u64) -> String {
+    let digits: Vec<u32> = format!("{body:011}")
+        .chars()
+        .map(|c| c.to_digit(10).unwrap())
+        .collect();
+    let sum: u32 = digits
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, d)| {
+            let n = i as u32 + 1;
+            d * if n <= 6 { n + 1 } else { n - 5 }
+        })
+        .sum();
+    let r = sum % 11;
+    let check = if r <= 1 { 0 } else { 11 - r };
+    format!("{body:011}{check}")
+}
+
+#[test]
+fn a_decision_made_at_the_centre_reaches_the_site_once() {
+    let Some(pg) = Pg::start() else { return };
+    let url = pg.create_db("central");
+    migrate(&url);
+    let base = tempfile::tempdir().unwrap();
+    let site = Site::new(base.path(), "教育委員会", &url, 6, "");
+    let cfg = site.cfg.to_str().unwrap();
+    ok(&["run", "--once", "--config", cfg]);
+    let list = ok(&[
+        "review",
+        "list",
+        "--central",
+        &url,
+        "--kind",
+        "my_number",
+        "--format",
+        "jsonl",
+        "--limit",
+        "0",
+    ]);
+    let first: serde_json::Value = serde_json::from_str(list.lines().next().unwrap()).unwrap();
+    let (id, path) = (
+        first["id"].as_i64().unwrap(),
+        first["path"].as_str().unwrap().to_string(),
+    );
+    let open_before = query(
+        &site.db,
+        "SELECT count(*) FROM findings WHERE review_state = 'false_positive'",
+    );
+    assert_eq!(open_before, 0);
+
+    let out = ok(&[
+        "review",
+        "mark",
+        "--central",
+        &url,
+        "--finding",
+        &id.to_string(),
+        "--decision",
+        "false_positive",
+        "--reviewer",
+        "記録係 山田",
+    ]);
+    assert!(out.contains("1 finding(s) marked false_positive"), "{out}");
+    // The centre shows it at once; the trail says the site has not recorded it yet.
+    let fp = ok(&[
+        "review",
+        "list",
+        "--central",
+        &url,
+        "--status",
+        "false_positive",
+        "--format",
+        "jsonl",
+    ]);
+    assert!(fp.contains(&format!("\"id\":{id}")), "{fp}");
+    let history = ok(&["review", "history", "--central", &url, &path]);
+    assert!(
+        history.contains("made at the centre") && history.contains("記録係 山田"),
+        "{history}"
+    );
+
+    // The next sync: the site records it once, as a decision from the centre.
+    ok(&["central", "sync", "--config", cfg]);
+    assert_eq!(
+        query(
+            &site.db,
+            "SELECT count(*) FROM decisions WHERE central_id IS NOT NULL"
+        ),
+        1
+    );
+    assert!(
+        query(
+            &site.db,
+            "SELECT count(*) FROM findings WHERE review_state = 'false_positive'"
+        ) >= 1
+    );
+    let shown = ok(&[
+        "review",
+        "show",
+        "--config",
+        cfg,
+        path.split_once(':').unwrap().1,
+    ]);
+    assert!(
+        shown.contains("記録係 山田"),
+        "the site's trail has it: {shown}"
+    );
+    assert_eq!(
+        pg.count("central", "SELECT count(*) FROM central_decisions WHERE applied_at IS NOT NULL AND site_decision_id IS NOT NULL"),
+        1
+    );
+    assert_eq!(
+        pg.count(
+            "central",
+            "SELECT count(*) FROM decisions WHERE central_id IS NOT NULL"
+        ),
+        1
+    );
+    assert_centre_equals(&url, &site);
+    let history = ok(&["review", "history", "--central", &url, &path]);
+    assert!(
+        !history.contains("made at the centre"),
+        "recorded by the site now: {history}"
+    );
+    // Syncing again records nothing twice.
+    ok(&["central", "sync", "--config", cfg]);
+    assert_eq!(
+        query(
+            &site.db,
+            "SELECT count(*) FROM decisions WHERE central_id IS NOT NULL"
+        ),
+        1
+    );
+
+    // Through the running service: a hold (with its legal basis) on a file.
+    let mut service = start_service(&site);
+    let second = list
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|v| v["path"].as_str() != Some(path.as_str()))
+        .unwrap();
+    ok(&[
+        "review",
+        "mark",
+        "--central",
+        &url,
+        "--file",
+        second["path"].as_str().unwrap(),
+        "--decision",
+        "hold",
+        "--note",
+        "開示請求 令和8年第12号",
+        "--reviewer",
+        "記録係 山田",
+    ]);
+    wait_until(
+        "the service to record the hold",
+        Duration::from_secs(60),
+        || {
+            query(
+                &site.db,
+                "SELECT count(*) FROM decisions WHERE central_id IS NOT NULL",
+            ) >= 2
+        },
+    );
+    assert!(
+        query(
+            &site.db,
+            "SELECT count(*) FROM findings WHERE review_state = 'hold'"
+        ) >= 1
+    );
+    wait_synced(&url, &site, Duration::from_secs(60));
+    stop(
+        service
+            .try_wait()
+            .unwrap()
+            .map_or(service, |s| panic!("service exited: {s}")),
+    );
+    assert_centre_equals(&url, &site);
+    assert_eq!(
+        pg.count(
+            "central",
+            "SELECT count(*) FROM central_decisions WHERE applied_at IS NULL"
+        ),
+        0
+    );
+}
+
+#[test]
+fn no_full_identifier_reaches_the_centre() {
+    let Some(pg) = Pg::start() else { return };
+    let url = pg.create_db("central");
+    migrate(&url);
+    let base = tempfile::tempdir().unwrap();
+    let site = Site::new(base.path(), "上下水道局", &url, 4, "");
+    let fixtures: Vec<String> = serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/fixtures/identifiers.json")).unwrap(),
+    )
+    .unwrap();
+    let mine: Vec<String> = [31415926535u64, 27182818284, 14142135623]
+        .iter()
+        .map(|b| my_number(*b))
+        .collect();
+    let mut text = String::from("氏名,個人番号,電話番号,メール\n");
+    for (i, m) in mine.iter().enumerate() {
+        text.push_str(&format!(
+            "山田 太郎{i},{m},03-3581-4111,taro{i}@example.jp\n"
+        ));
+    }
+    text.push_str("\n参考:\n");
+    for f in &fixtures {
+        text.push_str(&format!("番号 {f}\n"));
+    }
+    std::fs::write(site.share().join("名簿_追加.csv"), &text).unwrap();
+    // A name holding a My Number: shown masked, its real path only sealed locally.
+    std::fs::write(
+        site.share().join(format!("{}_届出.txt", mine[0])),
+        format!("個人番号 {}\n", mine[1]),
+    )
+    .unwrap();
+    ok(&["run", "--once", "--config", site.cfg.to_str().unwrap()]);
+    assert_centre_equals(&url, &site);
+    let dump = pg.dump("central");
+    assert!(
+        dump.contains(&format!("********{}", &mine[2][8..])),
+        "the masked values are there"
+    );
+    let mut checked = 0;
+    for id in fixtures.iter().chain(&mine) {
+        assert!(!dump.contains(id.as_str()), "{id} in the dump");
+        let digits: String = id.chars().filter(char::is_ascii_digit).collect();
+        if digits.len() >= 9 {
+            assert!(!dump.contains(&digits), "{digits} in the dump");
+        }
+        checked += 1;
+    }
+    assert!(checked >= 30);
+}
+
+#[test]
+fn postgresql_stopped_mid_sync_and_restarted_loses_and_doubles_nothing() {
+    let Some(mut pg) = Pg::start() else { return };
+    let url = pg.create_db("central");
+    migrate(&url);
+    let base = tempfile::tempdir().unwrap();
+    let site = Site::new(base.path(), "支所", &url, 300, "batch_size = 5\n");
+    let mut service = start_service(&site);
+    wait_until("some rows at the centre", Duration::from_secs(120), || {
+        pg.count("central", "SELECT count(*) FROM findings") > 50
+    });
+    pg.stop(); // mid-sync: the walk and the shipping are both under way
+    let stored = query(&site.db, "SELECT count(*) FROM files");
+    for i in 0..20 {
+        std::fs::write(
+            site.share().join(format!("停止中_{i}.txt")),
+            format!("個人番号 {}\n", my_number(50_000_000 + i)),
+        )
+        .unwrap();
+    }
+    wait_until(
+        "the site to go on while the centre is down",
+        Duration::from_secs(180),
+        || {
+            query(
+                &site.db,
+                "SELECT count(*) FROM files WHERE path LIKE '%停止中_%'",
+            ) == 20
+                && query(
+                    &site.db,
+                    "SELECT count(*) FROM meta WHERE key = 'central_last_error'",
+                ) == 1
+        },
+    );
+    assert!(query(&site.db, "SELECT count(*) FROM files") > stored);
+    assert!(outbox_len(&site.db) > 0, "the changes wait in the outbox");
+    let status = ok(&["status", "--config", site.cfg.to_str().unwrap()]);
+    assert!(
+        status.contains("WARNING: the last central sync failed"),
+        "{status}"
+    );
+    assert!(
+        service.try_wait().unwrap().is_none(),
+        "the service keeps running"
+    );
+    pg.start_again();
+    wait_until("the walk to finish", Duration::from_secs(300), || {
+        query(
+            &site.db,
+            "SELECT count(*) FROM scan_runs WHERE status = 'finished'",
+        ) >= 1
+    });
+    wait_synced(&url, &site, Duration::from_secs(300));
+    stop(service);
+    assert_centre_equals(&url, &site);
+    assert_eq!(
+        query(
+            &site.db,
+            "SELECT count(*) FROM meta WHERE key = 'central_last_error'"
+        ),
+        0
+    );
+}
+
+#[test]
+fn the_service_killed_with_9_mid_batch_loses_and_doubles_nothing() {
+    let Some(pg) = Pg::start() else { return };
+    let url = pg.create_db("central");
+    migrate(&url);
+    let base = tempfile::tempdir().unwrap();
+    let site = Site::new(base.path(), "本庁舎", &url, 300, "batch_size = 3\n");
+    // A store filled before the centre existed: its first sync is a full
+    // snapshot of thousands of small batches.
+    let plain = std::fs::read_to_string(&site.cfg).unwrap();
+    std::fs::write(&site.cfg, &plain[..plain.find("[central]").unwrap()]).unwrap();
+    ok(&["run", "--once", "--config", site.cfg.to_str().unwrap()]);
+    assert_eq!(outbox_len(&site.db), 0, "no centre, no outbox");
+    std::fs::write(&site.cfg, &plain).unwrap();
+    let findings = query(&site.db, "SELECT count(*) FROM findings");
+    assert!(findings > 1000, "{findings} findings");
+
+    let mut service = start_service(&site);
+    wait_until(
+        "the snapshot to be under way",
+        Duration::from_secs(60),
+        || pg.count("central", "SELECT count(*) FROM findings") > 100,
+    );
+    service.kill().unwrap(); // SIGKILL, mid-snapshot
+    service.wait().unwrap();
+    let shipped = pg.count("central", "SELECT count(*) FROM findings");
+    assert!(
+        shipped < findings,
+        "killed before the snapshot finished ({shipped} of {findings})"
+    );
+
+    // Restarted: the snapshot resumes; then changes go through the outbox.
+    let mut service = start_service(&site);
+    wait_synced(&url, &site, Duration::from_secs(300));
+    for i in 0..40 {
+        std::fs::write(
+            site.share().join(format!("追加_{i:02}.csv")),
+            format!("氏名,個人番号\n山田,{}\n", my_number(60_000_000 + i)),
+        )
+        .unwrap();
+    }
+    wait_until(
+        "the outbox to fill and drain partly",
+        Duration::from_secs(120),
+        || {
+            query(
+                &site.db,
+                "SELECT count(*) FROM files WHERE path LIKE '%追加_%'",
+            ) >= 10
+                && pg.count(
+                    "central",
+                    "SELECT count(*) FROM files WHERE path LIKE '%追加_%'",
+                ) >= 1
+        },
+    );
+    service.kill().unwrap(); // SIGKILL, mid-batch
+    service.wait().unwrap();
+    let service = start_service(&site);
+    wait_until("every new file stored", Duration::from_secs(180), || {
+        query(
+            &site.db,
+            "SELECT count(*) FROM files WHERE path LIKE '%追加_%'",
+        ) == 40
+    });
+    wait_synced(&url, &site, Duration::from_secs(300));
+    stop(service);
+    assert_centre_equals(&url, &site);
+    assert_eq!(
+        pg.count("central", "SELECT count(*) FROM (SELECT site_id, path FROM files GROUP BY 1, 2 HAVING count(*) > 1) d"),
+        0,
+        "no file twice"
+    );
+}
+
+#[test]
+fn resync_replaces_a_sites_rows_without_duplicates() {
+    let Some(pg) = Pg::start() else { return };
+    let url = pg.create_db("central");
+    migrate(&url);
+    let base = tempfile::tempdir().unwrap();
+    let site = Site::new(base.path(), "本庁舎", &url, 8, "");
+    let cfg = site.cfg.to_str().unwrap();
+    ok(&["run", "--once", "--config", cfg]);
+    let files = pg.count("central", "SELECT count(*) FROM files");
+    // A row the site does not have (as a lost store would leave behind).
+    pg.sql(
+        "central",
+        "INSERT INTO files(site_id, gen, id, path) VALUES (1, 1, 999999, '/stale')",
+    );
+    let out = ok(&["central", "resync", "--config", cfg]);
+    assert!(
+        out.contains("shipped again from scratch") && out.contains("(full snapshot)"),
+        "{out}"
+    );
+    assert_centre_equals(&url, &site);
+    assert_eq!(pg.count("central", "SELECT count(*) FROM files"), files);
+    assert_eq!(pg.count("central", "SELECT generation FROM sites"), 2);
+
+    // The store rebuilt from nothing (new row ids): refused as another store
+    // until it is resynced, which leaves exactly its rows.
+    for f in ["mamori.db", "mamori.db-wal", "mamori.db-shm"] {
+        let _ = std::fs::remove_file(site.dir.join("state").join(f));
+    }
+    std::fs::remove_file(site.share().join("名簿_0001.csv")).unwrap();
+    ok(&["run", "--once", "--config", cfg]);
+    let out = mamori(&["central", "sync", "--config", cfg]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already shipped by another store"));
+    ok(&["central", "resync", "--config", cfg]);
+    assert_centre_equals(&url, &site);
+    assert_eq!(pg.count("central", "SELECT count(*) FROM files"), files - 1);
+}
+
+#[test]
+fn a_site_with_another_key_is_refused() {
+    let Some(pg) = Pg::start() else { return };
+    let url = pg.create_db("central");
+    migrate(&url);
+    let base = tempfile::tempdir().unwrap();
+    let a = Site::new(base.path(), "本庁舎", &url, 2, "");
+    let b = Site::new(base.path(), "支所", &url, 2, "");
+    std::fs::write(
+        b.dir.join("state/fingerprint.key"),
+        ORG_KEY.replace('8', "9"),
+    )
+    .unwrap();
+    ok(&["run", "--once", "--config", a.cfg.to_str().unwrap()]);
+    ok(&["run", "--once", "--config", b.cfg.to_str().unwrap()]);
+    let out = mamori(&["central", "sync", "--config", b.cfg.to_str().unwrap()]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("fingerprint key differs"),
+        "{out:?}"
+    );
+    assert_eq!(pg.count("central", "SELECT count(*) FROM sites"), 1);
+    assert!(outbox_len(&b.db) > 0 || query(&b.db, "SELECT count(*) FROM meta WHERE key = 'central_snapshot_cursor' AND value = 'done'") == 0);
+}
+
+#[test]
+fn the_password_comes_from_a_private_file_and_is_never_shown() {
+    let Some(pg) = Pg::start() else { return };
+    let admin = pg.create_db("central");
+    migrate(&admin);
+    pg.sql(
+        "central",
+        &format!(
+            "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {PASSWORD_ROLE};
+             GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {PASSWORD_ROLE};"
+        ),
+    );
+    let url = pg.url(PASSWORD_ROLE, "central");
+    let base = tempfile::tempdir().unwrap();
+    let pw = base.path().join("central.password");
+    let site = Site::new(
+        base.path(),
+        "本庁舎",
+        &url,
+        2,
+        &format!("password_file = \"{}\"\n", pw.display()),
+    );
+    let cfg = site.cfg.to_str().unwrap();
+    let secret = "Sekret-pw-4711";
+    std::fs::write(&pw, format!("{secret}\n")).unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&pw, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let out = mamori(&["central", "sync", "--config", cfg]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && err.contains("chmod 600") && !err.contains(secret),
+            "{err}"
+        );
+        std::fs::set_permissions(&pw, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_mamori"))
+        .args(["run", "--once", "--config", cfg])
+        .env("MAMORI_OCR", "off")
+        .env("MAMORI_LOG", "trace")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        log.contains("changes are shipped to the central database"),
+        "{log}"
+    );
+    assert!(!log.contains(secret), "the password in the service's log");
+    assert_centre_equals(&admin, &site);
+    let status = ok(&["status", "--config", cfg]);
+    assert!(
+        status.contains(&format!("postgres://{PASSWORD_ROLE}@127.0.0.1"))
+            && !status.contains(secret),
+        "{status}"
+    );
+
+    // A wrong password: an error that does not repeat it, in the output and in status.
+    std::fs::write(&pw, "wrong-pw-0815\n").unwrap();
+    std::fs::write(site.share().join("後から.txt"), "個人番号 2582 3185 6428\n").unwrap();
+    ok(&["run", "--once", "--config", cfg]);
+    let out = mamori(&["central", "sync", "--config", cfg]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("password authentication failed"),
+        "{err}"
+    );
+    assert!(!err.contains("wrong-pw-0815"));
+    let status = ok(&["status", "--config", cfg]);
+    assert!(
+        status.contains("WARNING: the last central sync failed")
+            && !status.contains("wrong-pw-0815"),
+        "{status}"
+    );
+    // The read side takes the password from the environment.
+    let out = Command::new(env!("CARGO_BIN_EXE_mamori"))
+        .args([
+            "review",
+            "list",
+            "--central",
+            &url,
+            "--limit",
+            "0",
+            "--lang",
+            "en",
+        ])
+        .env("MAMORI_CENTRAL_PASSWORD", secret)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("finding(s) shown"));
+    // A password in the URL is refused without being repeated.
+    let with_pw = url.replace(PASSWORD_ROLE, &format!("{PASSWORD_ROLE}:{secret}"));
+    let out = mamori(&["review", "list", "--central", &with_pw]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("holds a password") && !err.contains(secret),
+        "{err}"
+    );
+    assert!(!pg.log().contains(secret));
+}
+
+#[test]
+fn tls_checks_the_servers_certificate_and_name() {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "city test CA");
+    let ca_key = KeyPair::generate().unwrap();
+    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+    let ca = Issuer::new(ca_params, ca_key);
+    let server_key = KeyPair::generate().unwrap();
+    let server = CertificateParams::new(vec!["localhost".to_string()])
+        .unwrap()
+        .signed_by(&server_key, &ca)
+        .unwrap();
+    let tls = crate::pg::ServerTls {
+        cert_pem: server.pem(),
+        key_pem: server_key.serialize_pem(),
+    };
+    let Some(pg) = Pg::start_with(Some(&tls)) else {
+        return;
+    };
+    pg.sql("postgres", "CREATE DATABASE central");
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = dir.path().join("ca.pem");
+    std::fs::write(&ca_file, ca_cert.pem()).unwrap();
+    let other_key = KeyPair::generate().unwrap();
+    let mut other_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    other_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let other_ca = dir.path().join("other.pem");
+    std::fs::write(
+        &other_ca,
+        other_params.self_signed(&other_key).unwrap().pem(),
+    )
+    .unwrap();
+
+    let by_name = format!("postgres://{ADMIN}@localhost:{}/central", pg.port);
+    let t = mamori::central::connect::Target::new(&by_name, None, Some(&ca_file)).unwrap();
+    let mut c = t.connect().expect("TLS with the right CA and name");
+    let ssl: bool = c
+        .query_one(
+            "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(ssl, "the connection is encrypted");
+    // The certificate names localhost, not 127.0.0.1: verify-full refuses.
+    let by_address = format!("postgres://{ADMIN}@127.0.0.1:{}/central", pg.port);
+    let Err(e) = mamori::central::connect::Target::new(&by_address, None, Some(&ca_file))
+        .unwrap()
+        .connect()
+    else {
+        panic!("connected to a server whose certificate names another host");
+    };
+    assert!(
+        format!("{e:#}").to_lowercase().contains("certificate"),
+        "{e:#}"
+    );
+    // Another CA: refused.
+    assert!(
+        mamori::central::connect::Target::new(&by_name, None, Some(&other_ca))
+            .unwrap()
+            .connect()
+            .is_err()
+    );
+    // A whole site over TLS.
+    ok(&[
+        "central",
+        "migrate",
+        "--url",
+        &by_name,
+        "--ca-file",
+        ca_file.to_str().unwrap(),
+    ]);
+    let base = tempfile::tempdir().unwrap();
+    let site = Site::new(
+        base.path(),
+        "支所",
+        &by_name,
+        2,
+        &format!("ca_file = \"{}\"\n", ca_file.display()),
+    );
+    ok(&["run", "--once", "--config", site.cfg.to_str().unwrap()]);
+    assert_eq!(outbox_len(&site.db), 0);
+    assert!(pg.count("central", "SELECT count(*) FROM findings") > 0);
+}
+
+#[test]
+fn a_site_without_a_centre_grows_no_outbox() {
+    let dir = tempfile::tempdir().unwrap();
+    share(dir.path(), 6);
+    let cfg = crate::daemon::config(dir.path(), 3600);
+    ok(&["run", "--once", "--config", cfg.to_str().unwrap()]);
+    let db = dir.path().join("state/mamori.db");
+    assert!(query(&db, "SELECT count(*) FROM findings") > 0);
+    assert_eq!(outbox_len(&db), 0);
+    let status = ok(&["status", "--config", cfg.to_str().unwrap()]);
+    assert!(!status.contains("central"), "{status}");
+}

@@ -32,9 +32,11 @@ use crate::store::StoreError;
 /// What can go wrong between a site and the centre.
 #[derive(Debug, Error)]
 pub enum CentralError {
-    /// PostgreSQL's own errors never hold the password (it is sent, not shown).
-    #[error("central database: {0}")]
-    Postgres(#[from] postgres::Error),
+    /// PostgreSQL's own errors never hold the password (it is sent, not
+    /// shown); with their causes (a refused certificate, a refused
+    /// connection), which the client's own message leaves out.
+    #[error("central database: {}", with_causes(.0))]
+    Postgres(postgres::Error),
     #[error("central URL: {0}")]
     Url(String),
     #[error("password file {path}: {problem}")]
@@ -65,6 +67,27 @@ pub enum CentralError {
     NoSite(String),
     #[error("{0}")]
     Invalid(String),
+}
+
+impl From<postgres::Error> for CentralError {
+    fn from(e: postgres::Error) -> Self {
+        CentralError::Postgres(e)
+    }
+}
+
+/// An error and its causes, `: `-separated.
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !s.contains(&text) {
+            s.push_str(": ");
+            s.push_str(&text);
+        }
+        cause = c.source();
+    }
+    s
 }
 
 impl From<rusqlite::Error> for CentralError {

@@ -137,11 +137,13 @@ impl SiteSync {
 
     fn local(&mut self) -> Result<&Connection, CentralError> {
         if self.local.is_none() {
-            let conn = Connection::open_with_flags(
+            let mut conn = Connection::open_with_flags(
                 &self.database,
                 rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE,
             )?;
             conn.busy_timeout(Duration::from_secs(30))?;
+            // Beside the service's writer: take the write lock up front.
+            conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
             self.local = Some(conn);
         }
         self.local

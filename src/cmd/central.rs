@@ -132,15 +132,15 @@ fn sync(config: &std::path::Path, resync: bool) -> Result<ExitCode> {
     let key = mamori::keys::load_or_create(&cfg.key_file())
         .with_context(|| format!("fingerprint key {}", cfg.key_file().display()))?;
     let keys = KeySet::new(key);
+    let ctx = std::sync::Arc::new(cfg.records_context()?);
+    let ctx_of = ctx.clone();
+    let mut sync = SiteSync::new(&cfg, keys.clone(), Box::new(move || ctx_of.clone()))?;
     if !cfg.store.database.exists() {
         anyhow::bail!(
             "{}: no such database (run the service or `mamori run --once` first)",
             mamori::paths::display(&cfg.store.database)
         );
     }
-    let ctx = std::sync::Arc::new(cfg.records_context()?);
-    let ctx_of = ctx.clone();
-    let mut sync = SiteSync::new(&cfg, keys.clone(), Box::new(move || ctx_of.clone()))?;
     if resync {
         let generation = sync.request_resync()?;
         println!(

@@ -161,8 +161,13 @@ impl Store {
             Ok(_) => {}
             Err(_) => create_new(path)?,
         }
-        let conn = Connection::open(path)?;
+        let mut conn = Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        // Transactions take the write lock when they begin: one that read
+        // first could not take it after another connection (the central
+        // sync's outbox acknowledgements, `review mark`) wrote meanwhile
+        // (SQLITE_BUSY_SNAPSHOT, which waiting does not cure).
+        conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         migrate::migrate(&conn)?;
