@@ -675,3 +675,111 @@ pub fn recorded_central_decisions(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::KeySet;
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(&dir.path().join("m.db"), &KeySet::new([3; 32])).unwrap();
+        (dir, s)
+    }
+
+    fn add_file(conn: &Connection, path: &str) -> i64 {
+        conn.execute(
+            "INSERT INTO files(path, path_key, size, mtime_ns, first_seen_at) VALUES (?1, ?1, 1, 1, 't')",
+            params![path],
+        )
+        .unwrap();
+        conn.last_insert_rowid()
+    }
+
+    fn entries(conn: &Connection) -> Vec<(String, i64)> {
+        pending(conn, 1000)
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.table, e.row_id))
+            .collect()
+    }
+
+    #[test]
+    fn nothing_is_queued_without_a_centre_and_turning_it_off_empties_the_outbox() {
+        let (_d, s) = store();
+        let c = s.connection();
+        add_file(c, "/a");
+        assert!(entries(c).is_empty());
+        assert!(set_enabled(c, true).unwrap());
+        assert!(!set_enabled(c, true).unwrap());
+        let id = add_file(c, "/b");
+        assert_eq!(entries(c), vec![("files".to_string(), id)]);
+        assert!(central_status(c).unwrap().enabled);
+        assert!(set_enabled(c, false).unwrap());
+        assert!(entries(c).is_empty());
+        add_file(c, "/c");
+        assert!(entries(c).is_empty());
+    }
+
+    #[test]
+    fn a_row_is_queued_once_and_a_change_during_shipping_is_not_lost() {
+        let (_d, s) = store();
+        let c = s.connection();
+        set_enabled(c, true).unwrap();
+        let id = add_file(c, "/a");
+        c.execute("UPDATE files SET format = 'csv' WHERE id = ?1", params![id]).unwrap();
+        let first = pending(c, 10).unwrap();
+        assert_eq!(first.len(), 1, "one entry per row");
+        // Changed again while that entry is being shipped: queued anew, and
+        // the acknowledgement of the shipped entry leaves the new one.
+        c.execute("UPDATE files SET unreadable_reason = 'corrupt' WHERE id = ?1", params![id]).unwrap();
+        acknowledge(c, &[first[0].seq]).unwrap();
+        let left = pending(c, 10).unwrap();
+        assert_eq!(left.len(), 1);
+        assert!(left[0].seq > first[0].seq, "a new, larger seq (AUTOINCREMENT)");
+        let rows = read_rows(c, shipped("files").unwrap(), &[id]).unwrap();
+        assert_eq!(rows.len(), 1);
+        let reason = shipped("files")
+            .unwrap()
+            .columns
+            .iter()
+            .position(|(n, _)| *n == "unreadable_reason")
+            .unwrap();
+        assert_eq!(rows[0].values[reason], Value::Text("corrupt".into()));
+    }
+
+    #[test]
+    fn what_every_walk_moves_is_not_a_change() {
+        let (_d, s) = store();
+        let c = s.connection();
+        let id = add_file(c, "/a");
+        c.execute(
+            "INSERT INTO findings(file_id, member, kind, confidence, location, masked, fingerprint, detector_id,
+                 detector_version, first_seen_at, last_seen_at) VALUES (?1, '', 'my_number', 'high', 'line 1', '****', x'01', 'd', 1, 't', 't')",
+            params![id],
+        )
+        .unwrap();
+        c.execute(
+            "INSERT INTO file_records(file_id, as_of, flags, evaluated_at) VALUES (?1, '2026-01-01', 'x', 't')",
+            params![id],
+        )
+        .unwrap();
+        set_enabled(c, true).unwrap();
+        c.execute("UPDATE files SET last_scanned_at = 'u', last_run_id = NULL WHERE id = ?1", params![id])
+            .unwrap();
+        c.execute("UPDATE findings SET last_seen_at = 'u', scan_seq = 2", []).unwrap();
+        c.execute(
+            "INSERT INTO file_records(file_id, as_of, flags, evaluated_at) VALUES (?1, '2026-01-02', 'x', 'u')
+             ON CONFLICT(file_id) DO UPDATE SET as_of = excluded.as_of, evaluated_at = excluded.evaluated_at",
+            params![id],
+        )
+        .unwrap();
+        assert!(entries(c).is_empty(), "{:?}", entries(c));
+        c.execute("UPDATE findings SET review_state = 'confirmed'", []).unwrap();
+        c.execute("UPDATE file_records SET flags = 'y'", []).unwrap();
+        c.execute("DELETE FROM file_records", []).unwrap();
+        let e = entries(c);
+        assert_eq!(e.len(), 2, "{e:?}");
+        assert!(read_rows(c, shipped("file_records").unwrap(), &[id]).unwrap().is_empty(), "deleted: shipped as a deletion");
+    }
+}
