@@ -217,7 +217,11 @@ impl Pg {
     /// Runs SQL through psql as the admin; its output (unaligned, tuples only).
     pub fn sql(&self, db: &str, sql: &str) -> String {
         let psql = self.bin.join("psql");
-        let exe = if psql.exists() { psql } else { PathBuf::from("psql") };
+        let exe = if psql.exists() {
+            psql
+        } else {
+            PathBuf::from("psql")
+        };
         let out = Command::new(exe)
             .args([
                 "-h",

@@ -727,16 +727,24 @@ mod tests {
         let c = s.connection();
         set_enabled(c, true).unwrap();
         let id = add_file(c, "/a");
-        c.execute("UPDATE files SET format = 'csv' WHERE id = ?1", params![id]).unwrap();
+        c.execute("UPDATE files SET format = 'csv' WHERE id = ?1", params![id])
+            .unwrap();
         let first = pending(c, 10).unwrap();
         assert_eq!(first.len(), 1, "one entry per row");
         // Changed again while that entry is being shipped: queued anew, and
         // the acknowledgement of the shipped entry leaves the new one.
-        c.execute("UPDATE files SET unreadable_reason = 'corrupt' WHERE id = ?1", params![id]).unwrap();
+        c.execute(
+            "UPDATE files SET unreadable_reason = 'corrupt' WHERE id = ?1",
+            params![id],
+        )
+        .unwrap();
         acknowledge(c, &[first[0].seq]).unwrap();
         let left = pending(c, 10).unwrap();
         assert_eq!(left.len(), 1);
-        assert!(left[0].seq > first[0].seq, "a new, larger seq (AUTOINCREMENT)");
+        assert!(
+            left[0].seq > first[0].seq,
+            "a new, larger seq (AUTOINCREMENT)"
+        );
         let rows = read_rows(c, shipped("files").unwrap(), &[id]).unwrap();
         assert_eq!(rows.len(), 1);
         let reason = shipped("files")
@@ -765,9 +773,13 @@ mod tests {
         )
         .unwrap();
         set_enabled(c, true).unwrap();
-        c.execute("UPDATE files SET last_scanned_at = 'u', last_run_id = NULL WHERE id = ?1", params![id])
+        c.execute(
+            "UPDATE files SET last_scanned_at = 'u', last_run_id = NULL WHERE id = ?1",
+            params![id],
+        )
+        .unwrap();
+        c.execute("UPDATE findings SET last_seen_at = 'u', scan_seq = 2", [])
             .unwrap();
-        c.execute("UPDATE findings SET last_seen_at = 'u', scan_seq = 2", []).unwrap();
         c.execute(
             "INSERT INTO file_records(file_id, as_of, flags, evaluated_at) VALUES (?1, '2026-01-02', 'x', 'u')
              ON CONFLICT(file_id) DO UPDATE SET as_of = excluded.as_of, evaluated_at = excluded.evaluated_at",
@@ -775,11 +787,18 @@ mod tests {
         )
         .unwrap();
         assert!(entries(c).is_empty(), "{:?}", entries(c));
-        c.execute("UPDATE findings SET review_state = 'confirmed'", []).unwrap();
-        c.execute("UPDATE file_records SET flags = 'y'", []).unwrap();
+        c.execute("UPDATE findings SET review_state = 'confirmed'", [])
+            .unwrap();
+        c.execute("UPDATE file_records SET flags = 'y'", [])
+            .unwrap();
         c.execute("DELETE FROM file_records", []).unwrap();
         let e = entries(c);
         assert_eq!(e.len(), 2, "{e:?}");
-        assert!(read_rows(c, shipped("file_records").unwrap(), &[id]).unwrap().is_empty(), "deleted: shipped as a deletion");
+        assert!(
+            read_rows(c, shipped("file_records").unwrap(), &[id])
+                .unwrap()
+                .is_empty(),
+            "deleted: shipped as a deletion"
+        );
     }
 }
