@@ -450,6 +450,22 @@ pub struct BenchArgs {
     /// a watched folder to its findings stored.
     #[arg(long, value_name = "N")]
     pub service: Option<usize>,
+    /// Instead: figures of the central sync: the first sync of
+    /// --central-findings findings, the lag from a file change to its row
+    /// at the centre, and the outbox's growth while the centre is down.
+    /// Without URL it starts its own throwaway PostgreSQL (Debian's server
+    /// binaries under /usr/lib/postgresql); with URL it uses that database
+    /// (an empty one: it is migrated and filled).
+    #[arg(long, value_name = "URL", num_args = 0..=1)]
+    pub central: Option<Option<String>>,
+    /// With --central: findings in the generated store.
+    #[arg(long, default_value_t = 1_000_000, requires = "central")]
+    pub central_findings: usize,
+    /// With --central: file changes made while the centre is down, taken as
+    /// one hour of a busy server's changes (2/3 new files, 1/4 edits, 1/12
+    /// deletions).
+    #[arg(long, default_value_t = 1_200, requires = "central")]
+    pub central_changes: usize,
     #[command(flatten)]
     pub detector_args: DetectorArgs,
 }

@@ -296,6 +296,13 @@ fn bench_corpus(dir: &std::path::Path, key: [u8; 32]) -> Result<ExitCode> {
 
 /// `mamori bench`: prints figures (targets live in README.md, not in tests).
 pub fn command(args: BenchArgs) -> Result<ExitCode> {
+    if let Some(url) = &args.central {
+        return super::bench_central::run(
+            url.as_deref(),
+            args.central_findings,
+            args.central_changes,
+        );
+    }
     let key = super::random_key();
     let engine = Engine::load(
         args.detector_args.detectors.as_deref(),
@@ -610,7 +617,7 @@ fn maxrss_kb(children: bool) -> i64 {
 }
 
 /// Asks a child process to stop as the service manager would.
-fn terminate(child: &mut std::process::Child) {
+pub(crate) fn terminate(child: &mut std::process::Child) {
     #[cfg(unix)]
     // SAFETY: SIGTERM to our own child.
     unsafe {
@@ -753,7 +760,7 @@ pub fn service(
     Ok(out)
 }
 
-fn tempfile_dir() -> std::io::Result<std::path::PathBuf> {
+pub(crate) fn tempfile_dir() -> std::io::Result<std::path::PathBuf> {
     let mut b = [0u8; 8];
     getrandom::getrandom(&mut b).map_err(|e| std::io::Error::other(e.to_string()))?;
     let d = std::env::temp_dir().join(format!("mamori-bench-{}", hex::encode(b)));

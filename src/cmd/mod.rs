@@ -4,12 +4,15 @@
 //! hand (the library's `Scanner` does): they wire and print.
 
 pub mod bench;
+mod bench_central;
 pub mod central;
 pub mod inspect;
 pub mod records;
 pub mod review;
 pub mod scan;
 pub mod service;
+#[cfg(unix)]
+mod temp_pg;
 
 /// Loads the fingerprint key; without a usable key file, an ephemeral key
 /// (fingerprints then differ between runs, which is said on stderr).
