@@ -1056,3 +1056,234 @@ fn a_site_without_a_centre_grows_no_outbox() {
     let status = ok(&["status", "--config", cfg.to_str().unwrap()]);
     assert!(!status.contains("central"), "{status}");
 }
+
+/// The centre's weekly report (`central::query::weekly_report`, what
+/// `report weekly --central` renders) is the sites' own reports added up:
+/// every total, every breakdown, the trend, and the lists with each file as
+/// `SITE:PATH`; the values on several sites (`central::query::shared_values`,
+/// what `serve --central` lists) are the My Numbers both sites hold.
+#[test]
+fn the_centres_weekly_report_adds_up_the_sites_reports() {
+    use std::collections::BTreeMap;
+    let Some(pg) = Pg::start() else { return };
+    let url = pg.create_db("central");
+    migrate(&url);
+    let base = tempfile::tempdir().unwrap();
+    let honcho = Site::new(base.path(), "本庁舎", &url, 10, "");
+    let kyoiku = Site::new(base.path(), "教育委員会", &url, 7, "");
+    // An unreadable file on one site, a file that goes away on the other
+    // (its findings resolved this week), a decision on each.
+    std::fs::write(honcho.share().join("壊れた.xlsx"), b"PK\x03\x04 not a zip").unwrap();
+    for s in [&honcho, &kyoiku] {
+        ok(&["run", "--once", "--config", s.cfg.to_str().unwrap()]);
+    }
+    std::fs::remove_file(kyoiku.share().join("名簿_0001.csv")).unwrap();
+    ok(&["run", "--once", "--config", kyoiku.cfg.to_str().unwrap()]);
+    for s in [&honcho, &kyoiku] {
+        let id = query(
+            &s.db,
+            "SELECT min(id) FROM findings WHERE kind = 'my_number' AND resolved_at IS NULL",
+        );
+        ok(&[
+            "review",
+            "mark",
+            "--config",
+            s.cfg.to_str().unwrap(),
+            "--finding",
+            &id.to_string(),
+            "--decision",
+            "remediated",
+            "--reviewer",
+            "文書法制課",
+        ]);
+        ok(&["central", "sync", "--config", s.cfg.to_str().unwrap()]);
+        assert_centre_equals(&url, s);
+    }
+
+    let today = mamori::time::today_jst();
+    let week = mamori::report::Week::of(today);
+    let lang = mamori::records::Lang::En;
+    let local: Vec<(&str, mamori::report::WeeklyReport)> = [&honcho, &kyoiku]
+        .iter()
+        .map(|s| {
+            let cfg = mamori::config::Config::load(&s.cfg).unwrap();
+            let key = mamori::keys::load_or_create(&s.dir.join("state/fingerprint.key")).unwrap();
+            let conn = mamori::store::Store::open_read_only(&s.db).unwrap();
+            let report = mamori::report::WeeklyReport::gather(
+                &conn,
+                &mamori::keys::KeySet::new(key),
+                &cfg.records_context().unwrap(),
+                week,
+                Some(today),
+                lang,
+            )
+            .unwrap();
+            (s.name.as_str(), report)
+        })
+        .collect();
+    let central =
+        mamori::central::query::weekly_report(&mut client(&url), week, Some(today), lang).unwrap();
+
+    let totals = |t: &mamori::report::Totals| {
+        [
+            t.open_findings,
+            t.open_files,
+            t.my_number_files,
+            t.new_findings,
+            t.resolved_findings,
+            t.decisions,
+            t.unreadable_files,
+            t.files_tracked,
+        ]
+    };
+    let add = |f: &dyn Fn(&mamori::report::WeeklyReport) -> [i64; 8]| {
+        local.iter().fold([0i64; 8], |mut acc, (_, r)| {
+            for (a, b) in acc.iter_mut().zip(f(r)) {
+                *a += b;
+            }
+            acc
+        })
+    };
+    assert_eq!(totals(&central.totals), add(&|r| totals(&r.totals)));
+    assert_eq!(totals(&central.previous), add(&|r| totals(&r.previous)));
+    let t = &central.totals;
+    assert!(
+        t.unreadable_files == 1
+            && t.decisions == 2
+            && t.resolved_findings > 0
+            && t.my_number_files > 4,
+        "{t:?}"
+    );
+    let sum_maps = |f: &dyn Fn(&mamori::report::WeeklyReport) -> BTreeMap<String, i64>| {
+        let mut m = BTreeMap::new();
+        for (_, r) in &local {
+            for (k, v) in f(r) {
+                *m.entry(k).or_insert(0) += v;
+            }
+        }
+        m
+    };
+    assert_eq!(central.open_by_kind, sum_maps(&|r| r.open_by_kind.clone()));
+    assert_eq!(
+        central.files_by_flag,
+        sum_maps(&|r| r.files_by_flag.clone())
+    );
+    assert_eq!(
+        central.unreadable_by_reason,
+        sum_maps(&|r| r.unreadable_by_reason.clone())
+    );
+    assert_eq!(central.trend.len(), local[0].1.trend.len());
+    for (i, point) in central.trend.iter().enumerate() {
+        let mut open = BTreeMap::new();
+        for (_, r) in &local {
+            for (k, v) in &r.trend[i].open_by_kind {
+                *open.entry(k.clone()).or_insert(0) += v;
+            }
+        }
+        assert_eq!(point.open_by_kind, open, "{}", point.week);
+        assert_eq!(
+            point.new_findings,
+            local
+                .iter()
+                .map(|(_, r)| r.trend[i].new_findings)
+                .sum::<i64>()
+        );
+        assert_eq!(
+            point.resolved_findings,
+            local
+                .iter()
+                .map(|(_, r)| r.trend[i].resolved_findings)
+                .sum::<i64>()
+        );
+    }
+    assert!(
+        !central.open_files.is_empty()
+            && !central.new_high.is_empty()
+            && !central.review.is_empty(),
+        "lists to compare"
+    );
+    // Roots as SITE:LABEL, files as SITE:PATH.
+    let prefixed = |f: &dyn Fn(&mamori::report::WeeklyReport) -> Vec<String>| -> BTreeSet<String> {
+        local
+            .iter()
+            .flat_map(|(site, r)| f(r).into_iter().map(move |p| format!("{site}:{p}")))
+            .collect()
+    };
+    assert_eq!(
+        central
+            .my_number_files_by_root
+            .keys()
+            .cloned()
+            .collect::<BTreeSet<_>>(),
+        prefixed(&|r| r.my_number_files_by_root.keys().cloned().collect())
+    );
+    let paths = |items: &[mamori::report::FileItem]| -> BTreeSet<String> {
+        items.iter().map(|f| f.path.clone()).collect()
+    };
+    assert_eq!(
+        paths(&central.open_files),
+        prefixed(&|r| paths(&r.open_files).into_iter().collect())
+    );
+    assert_eq!(
+        paths(&central.outside_area),
+        prefixed(&|r| paths(&r.outside_area).into_iter().collect())
+    );
+    assert_eq!(
+        central
+            .unreadable
+            .iter()
+            .map(|u| (u.path.clone(), u.reason.clone()))
+            .collect::<BTreeSet<_>>(),
+        local
+            .iter()
+            .flat_map(|(site, r)| r
+                .unreadable
+                .iter()
+                .map(move |u| (format!("{site}:{}", u.path), u.reason.clone())))
+            .collect::<BTreeSet<_>>()
+    );
+    let high = |items: &[mamori::report::FindingItem]| -> BTreeSet<String> {
+        items
+            .iter()
+            .map(|f| format!("{}|{}|{}|{}", f.path, f.kind, f.location, f.masked))
+            .collect()
+    };
+    assert_eq!(
+        high(&central.new_high),
+        local
+            .iter()
+            .flat_map(|(site, r)| high(&r.new_high)
+                .into_iter()
+                .map(move |h| format!("{site}:{h}")))
+            .collect::<BTreeSet<_>>()
+    );
+    assert_eq!(
+        central.review.iter().map(|r| r.findings).sum::<i64>(),
+        local
+            .iter()
+            .flat_map(|(_, r)| &r.review)
+            .map(|r| r.findings)
+            .sum::<i64>()
+    );
+
+    // The resident list is on both servers: its My Numbers are values on
+    // two sites, each with its places on both, masked.
+    let shared = mamori::central::query::shared_values(
+        &mut client(&url),
+        &[mamori::finding::Kind::MyNumber],
+        2,
+    )
+    .unwrap();
+    assert!(!shared.is_empty());
+    for v in &shared {
+        assert_eq!(v.kind, "my_number");
+        assert_eq!(v.sites, 2);
+        assert!(v.masked.starts_with("********"), "{}", v.masked);
+        let sites: BTreeSet<&str> = v.locations.iter().map(|l| l.site.as_str()).collect();
+        assert_eq!(sites, BTreeSet::from(["本庁舎", "教育委員会"]));
+        assert!(v
+            .locations
+            .iter()
+            .all(|l| l.path.starts_with(&format!("{}:", l.site))));
+    }
+}
