@@ -36,7 +36,9 @@ pub fn target(args: &CentralTargetArgs) -> Result<Option<Target>> {
     }
 }
 
-fn connect(t: &Target) -> Result<postgres::Client> {
+/// Connects to the centre and checks its schema is this binary's (what
+/// `report weekly --central` and `serve --central` connect with).
+pub fn connect(t: &Target) -> Result<postgres::Client> {
     let mut c = t
         .connect()
         .with_context(|| format!("connecting to {}", t.shown()))?;
