@@ -22,6 +22,8 @@ mod records;
 pub mod review;
 mod sink;
 
+/// The schema version this binary creates and upgrades to.
+pub use migrate::CURRENT as SCHEMA_VERSION;
 pub use records::FileRecordRow;
 pub use sink::StoreSink;
 
