@@ -65,6 +65,13 @@ impl TempCluster {
         };
         if as_nobody {
             chown_nobody(dir)?;
+            // nobody must be able to pass through the bench's directory
+            // (created under the caller's umask, which may be 077).
+            if let Some(parent) = dir.parent() {
+                use std::os::unix::fs::PermissionsExt;
+                let mode = std::fs::metadata(parent)?.permissions().mode();
+                std::fs::set_permissions(parent, std::fs::Permissions::from_mode(mode | 0o011))?;
+            }
         }
         let data = c.data();
         let out = c.run(
