@@ -47,6 +47,9 @@ pub enum Command {
     Records(RecordsArgs),
     /// Every records flag of one file, and why.
     Explain(ExplainArgs),
+    /// Reports from the store (no rescan): the weekly report (HTML, XLSX,
+    /// CSV, JSON) and the retention list for 文書主管課.
+    Report(ReportArgs),
     /// Windows only: install, uninstall or run (from the service manager) the service.
     Service(ServiceArgs),
     /// Measure detection throughput on generated Japanese text.
@@ -289,6 +292,58 @@ pub enum ReviewAction {
         path: String,
         #[arg(long, value_name = "FILE")]
         config: PathBuf,
+    },
+}
+
+/// An ISO week, `2026-W48`.
+pub fn parse_week(s: &str) -> Result<crate::report::Week, String> {
+    crate::report::Week::parse(s)
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    #[command(subcommand)]
+    pub action: ReportAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportAction {
+    /// The weekly report: report.html (for managers), report.xlsx (lists),
+    /// findings.csv (every open finding) and report.json.
+    Weekly {
+        /// The service configuration (its database, roots and records rules).
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// The ISO week (Monday to Sunday, Japan time). Default: the last
+        /// complete week.
+        #[arg(long, value_name = "YYYY-Www", value_parser = parse_week)]
+        week: Option<crate::report::Week>,
+        /// Evaluate records flags as of this day. Default: the week's Sunday
+        /// (today for the week under way).
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+        as_of: Option<jiff::civil::Date>,
+        /// Language of the report: ja or en. Also MAMORI_LANG.
+        #[arg(long, value_enum, env = "MAMORI_LANG", default_value = "ja")]
+        lang: Lang,
+        /// The directory to write into (created if missing). Default: the
+        /// configuration's `[report] directory`/<week>, keeping
+        /// `[report] keep_weeks` week folders there.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+    /// The files whose retention ended (廃棄候補, 移管候補, and those on hold)
+    /// with the columns of a 行政文書ファイル管理簿.
+    Retention {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// Evaluate as of this day. Default: today (Japan time).
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+        as_of: Option<jiff::civil::Date>,
+        #[arg(long, value_enum, env = "MAMORI_LANG", default_value = "ja")]
+        lang: Lang,
+        /// The file to write: .xlsx or .csv.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
     },
 }
 

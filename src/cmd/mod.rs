@@ -6,6 +6,7 @@
 pub mod bench;
 pub mod inspect;
 pub mod records;
+pub mod report;
 pub mod review;
 pub mod scan;
 pub mod service;

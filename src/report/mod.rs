@@ -2,16 +2,23 @@
 //!
 //! [`WeeklyReport::gather`] collects everything the weekly report says —
 //! figures with last week's for comparison, a 12-week trend, and the lists
-//! a records officer acts on — as plain data; the renderers (`html`,
-//! `xlsx`, `csv`, `json`) only lay it out, so that every count in every
-//! format is the same number, taken from the store once. Weeks are ISO
-//! weeks (Monday to Sunday) in Japan time.
+//! a records officer acts on — as plain data; the renderers ([`html`],
+//! [`xlsx`], [`csv`], and serde for `report.json`) only lay it out, so
+//! that every count in every format is the same number, taken from the
+//! store once. Weeks are ISO weeks (Monday to Sunday) in Japan time.
+//! Findings figures are as of the end of the week (first seen before it,
+//! not resolved by then); records flags as of the report's day.
 //!
 //! Findings marked `false_positive` are left out of every count and list.
 //! Records flags are evaluated as of the report's day with the
 //! configuration's rules.
 
-use std::collections::BTreeMap;
+pub mod csv;
+pub mod html;
+pub mod labels;
+pub mod xlsx;
+
+use std::collections::{BTreeMap, HashMap};
 
 use jiff::civil::{Date, Weekday};
 use rusqlite::{params, Connection};
@@ -157,9 +164,46 @@ pub struct FileItem {
     pub retention_start: Option<Date>,
     pub retention_end: Option<Date>,
     pub action: Option<String>,
+    /// The legal hold in force (施行令第9条), if any: its last day and reason.
     pub hold_until: Option<Date>,
+    pub hold_reason: Option<String>,
     /// The reasons, one line each, in the report's language.
-    pub reasons: Vec<String>,
+    pub reasons: Vec<ReasonLine>,
+}
+
+/// One line of why a file carries its flags.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReasonLine {
+    pub text: String,
+    /// The flags this line explains (none: context, such as the date used).
+    pub flags: Vec<String>,
+}
+
+impl FileItem {
+    /// The reason lines that explain `flag`.
+    pub fn reasons_for(&self, flag: Flag) -> impl Iterator<Item = &str> {
+        self.reasons
+            .iter()
+            .filter(move |r| r.flags.iter().any(|f| f == flag.as_str()))
+            .map(|r| r.text.as_str())
+    }
+}
+
+/// A file holding open findings at the end of the week, with its counts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OpenFile {
+    /// The store's row id of the file (to join `findings.csv` rows).
+    pub file_id: i64,
+    pub path: String,
+    pub root: String,
+    /// Open findings by kind.
+    pub counts: BTreeMap<String, i64>,
+    pub total: i64,
+    /// Open My Number findings of medium confidence or above (the files
+    /// `my_number_files` counts).
+    pub my_numbers: i64,
+    /// Its records flags as of the report's day (none for a file deleted since).
+    pub flags: Vec<String>,
 }
 
 /// A file that could not be read.
@@ -200,11 +244,12 @@ pub struct WeeklyReport {
     pub trend: Vec<TrendPoint>,
     /// Files with My Number (open, medium or above) per root (課).
     pub my_number_files_by_root: BTreeMap<String, i64>,
+    /// Unreadable files (as in `totals`) by reason.
     pub unreadable_by_reason: BTreeMap<String, i64>,
     /// New high-confidence findings of the week.
     pub new_high: Vec<FindingItem>,
-    /// Files with open findings: counts by kind.
-    pub open_files: Vec<FileItem>,
+    /// Files with open findings: counts by kind (by root, then path).
+    pub open_files: Vec<OpenFile>,
     /// Files per flag of interest (as of `as_of`).
     pub outside_area: Vec<FileItem>,
     pub retention_expired: Vec<FileItem>,
@@ -217,67 +262,146 @@ pub struct WeeklyReport {
 
 const OPEN: &str = "f.review_state != 'false_positive'";
 
-/// Open findings at the end of a week (first seen before it, not resolved
-/// by then), by kind.
-fn open_by_kind_at(conn: &Connection, bound: &str) -> Result<BTreeMap<String, i64>, StoreError> {
-    let mut st = conn.prepare_cached(&format!(
-        "SELECT f.kind, count(*) FROM findings f WHERE {OPEN} AND f.first_seen_at < ?1
-           AND (f.resolved_at IS NULL OR f.resolved_at >= ?1) GROUP BY f.kind"
-    ))?;
-    let rows = st.query_map(params![bound], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+/// Findings open at a bound (first seen before it, not resolved by then).
+fn open_at(bound_param: usize) -> String {
+    format!(
+        "{OPEN} AND f.first_seen_at < ?{bound_param} AND (f.resolved_at IS NULL OR f.resolved_at >= ?{bound_param})"
+    )
 }
 
 fn count(conn: &Connection, sql: &str, p: impl rusqlite::Params) -> Result<i64, StoreError> {
     Ok(conn.query_row(sql, p, |r| r.get(0))?)
 }
 
-fn totals(conn: &Connection, week: &Week) -> Result<Totals, StoreError> {
+/// Findings per kind bucketed by the week they were first seen and the
+/// week they were resolved, over `weeks` (oldest first, consecutive): one
+/// pass over the findings instead of three queries per week. Bucket `b` of
+/// a time `t` is the number of bounds at or before it, the bounds being
+/// the first week's start and every week's end; `weeks.len() + 2` stands
+/// for "not resolved".
+struct WeekBuckets {
+    weeks: usize,
+    /// (kind, first-seen bucket, resolved bucket) → findings.
+    cells: Vec<(String, usize, usize, i64)>,
+}
+
+impl WeekBuckets {
+    fn gather(conn: &Connection, weeks: &[Week]) -> Result<WeekBuckets, StoreError> {
+        let mut bounds = Vec::with_capacity(weeks.len() + 1);
+        if let Some(first) = weeks.first() {
+            bounds.push(first.start_bound());
+        }
+        bounds.extend(weeks.iter().map(Week::end_bound));
+        let bucket = |col: &str| {
+            let mut case = format!("CASE WHEN {col} IS NULL THEN {}", bounds.len() + 1);
+            for i in 0..bounds.len() {
+                case.push_str(&format!(" WHEN {col} < ?{} THEN {i}", i + 1));
+            }
+            case.push_str(&format!(" ELSE {} END", bounds.len()));
+            case
+        };
+        let mut st = conn.prepare(&format!(
+            "SELECT f.kind, {} AS seen, {} AS gone, count(*) FROM findings f WHERE {OPEN} GROUP BY 1, 2, 3",
+            bucket("f.first_seen_at"),
+            bucket("f.resolved_at")
+        ))?;
+        let rows = st.query_map(rusqlite::params_from_iter(&bounds), |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)? as usize,
+                r.get::<_, i64>(2)? as usize,
+                r.get::<_, i64>(3)?,
+            ))
+        })?;
+        Ok(WeekBuckets {
+            weeks: weeks.len(),
+            cells: rows.collect::<Result<_, _>>()?,
+        })
+    }
+
+    /// Open findings by kind at the end of week `k` (1 = the oldest).
+    fn open_by_kind(&self, k: usize) -> BTreeMap<String, i64> {
+        let mut m = BTreeMap::new();
+        for (kind, seen, gone, n) in &self.cells {
+            if *seen <= k && *gone > k {
+                *m.entry(kind.clone()).or_default() += n;
+            }
+        }
+        m
+    }
+
+    /// Findings first seen during week `k`.
+    fn new_in(&self, k: usize) -> i64 {
+        self.cells.iter().filter(|c| c.1 == k).map(|c| c.3).sum()
+    }
+
+    /// Findings resolved during week `k`.
+    fn resolved_in(&self, k: usize) -> i64 {
+        self.cells.iter().filter(|c| c.2 == k).map(|c| c.3).sum()
+    }
+
+    /// The figures of week `k` that come from the buckets.
+    fn totals(&self, k: usize) -> Totals {
+        debug_assert!(k >= 1 && k <= self.weeks);
+        Totals {
+            open_findings: self.open_by_kind(k).values().sum(),
+            new_findings: self.new_in(k),
+            resolved_findings: self.resolved_in(k),
+            ..Totals::default()
+        }
+    }
+}
+
+/// The week's figures that need their own query (distinct files, decisions,
+/// files), added to those from the buckets.
+fn totals(conn: &Connection, week: &Week, mut t: Totals) -> Result<Totals, StoreError> {
     let (start, end) = (week.start_bound(), week.end_bound());
-    let open_at = format!(
-        "{OPEN} AND f.first_seen_at < ?1 AND (f.resolved_at IS NULL OR f.resolved_at >= ?1)"
-    );
-    Ok(Totals {
-        open_findings: count(conn, &format!("SELECT count(*) FROM findings f WHERE {open_at}"), params![end])?,
-        open_files: count(
-            conn,
-            &format!("SELECT count(DISTINCT f.file_id) FROM findings f WHERE {open_at}"),
-            params![end],
-        )?,
-        my_number_files: count(
-            conn,
-            &format!(
-                "SELECT count(DISTINCT f.file_id) FROM findings f WHERE {open_at} AND f.kind = 'my_number' AND f.confidence != 'low'"
-            ),
-            params![end],
-        )?,
-        new_findings: count(
-            conn,
-            &format!("SELECT count(*) FROM findings f WHERE {OPEN} AND f.first_seen_at >= ?1 AND f.first_seen_at < ?2"),
-            params![start, end],
-        )?,
-        resolved_findings: count(
-            conn,
-            &format!("SELECT count(*) FROM findings f WHERE {OPEN} AND f.resolved_at >= ?1 AND f.resolved_at < ?2"),
-            params![start, end],
-        )?,
-        decisions: count(
-            conn,
-            "SELECT count(*) FROM decisions WHERE at >= ?1 AND at < ?2",
-            params![start, end],
-        )?,
-        unreadable_files: count(
-            conn,
-            "SELECT count(*) FROM files WHERE unreadable_reason IS NOT NULL AND first_seen_at < ?1
-               AND (deleted_at IS NULL OR deleted_at >= ?1)",
-            params![end],
-        )?,
-        files_tracked: count(
-            conn,
-            "SELECT count(*) FROM files WHERE first_seen_at < ?1 AND (deleted_at IS NULL OR deleted_at >= ?1)",
-            params![end],
-        )?,
-    })
+    let open = open_at(1);
+    t.open_files = count(
+        conn,
+        &format!("SELECT count(DISTINCT f.file_id) FROM findings f WHERE {open}"),
+        params![end],
+    )?;
+    t.my_number_files = count(
+        conn,
+        &format!(
+            "SELECT count(DISTINCT f.file_id) FROM findings f WHERE {open} AND f.kind = 'my_number' AND f.confidence != 'low'"
+        ),
+        params![end],
+    )?;
+    t.decisions = count(
+        conn,
+        "SELECT count(*) FROM decisions WHERE at >= ?1 AND at < ?2",
+        params![start, end],
+    )?;
+    t.unreadable_files = count(
+        conn,
+        &format!("SELECT count(*) FROM files WHERE unreadable_reason IS NOT NULL AND {LIVE_AT}"),
+        params![end],
+    )?;
+    t.files_tracked = count(
+        conn,
+        &format!("SELECT count(*) FROM files WHERE {LIVE_AT}"),
+        params![end],
+    )?;
+    Ok(t)
+}
+
+/// Files known at bound ?1 and not deleted by then.
+const LIVE_AT: &str = "first_seen_at < ?1 AND (deleted_at IS NULL OR deleted_at >= ?1)";
+
+/// The label of a root as the store shows it (its path): the
+/// configuration's label, or the path when the root is not configured.
+pub fn root_label(records: &RecordsContext, shown_root: Option<&str>) -> String {
+    let Some(shown) = shown_root else {
+        return String::new();
+    };
+    records
+        .roots
+        .iter()
+        .find(|r| crate::paths::display(&r.path) == shown)
+        .map(|r| r.label.clone())
+        .unwrap_or_else(|| shown.to_string())
 }
 
 fn file_item(v: &FileVerdict, lang: crate::records::Lang) -> FileItem {
@@ -298,12 +422,23 @@ fn file_item(v: &FileVerdict, lang: crate::records::Lang) -> FileItem {
             .as_ref()
             .map(|d| d.source.as_str().to_string()),
         retention_class: e.retention_class.clone(),
-        retention: e.retention.map(|r| r.to_string()),
+        retention: e.retention.map(|r| match lang {
+            crate::records::Lang::Ja => r.label_ja(),
+            crate::records::Lang::En => r.label_en(),
+        }),
         retention_start: e.retention_start,
         retention_end: e.retention_end,
         action: e.action.map(|a| a.as_str().to_string()),
         hold_until: e.hold.as_ref().map(|h| h.until),
-        reasons: e.explain(lang),
+        hold_reason: e.hold.as_ref().map(|h| h.reason.clone()),
+        reasons: e
+            .reasons
+            .iter()
+            .map(|r| ReasonLine {
+                text: r.render(lang),
+                flags: r.flags().iter().map(|f| f.as_str().to_string()).collect(),
+            })
+            .collect(),
     }
 }
 
@@ -321,33 +456,29 @@ impl WeeklyReport {
         let as_of = as_of.unwrap_or(week.end);
         let (start, end) = (week.start_bound(), week.end_bound());
         let previous = week.previous();
-        let mut trend = Vec::with_capacity(TREND_WEEKS);
+        let mut weeks = Vec::with_capacity(TREND_WEEKS);
         let mut w = week;
         for _ in 0..TREND_WEEKS {
-            trend.push(TrendPoint {
-                week: w.label(),
-                end: w.end,
-                open_by_kind: open_by_kind_at(conn, &w.end_bound())?,
-                new_findings: count(
-                    conn,
-                    &format!("SELECT count(*) FROM findings f WHERE {OPEN} AND f.first_seen_at >= ?1 AND f.first_seen_at < ?2"),
-                    params![w.start_bound(), w.end_bound()],
-                )?,
-                resolved_findings: count(
-                    conn,
-                    &format!("SELECT count(*) FROM findings f WHERE {OPEN} AND f.resolved_at >= ?1 AND f.resolved_at < ?2"),
-                    params![w.start_bound(), w.end_bound()],
-                )?,
-            });
+            weeks.push(w);
             w = w.previous();
         }
-        trend.reverse();
+        weeks.reverse();
+        let buckets = WeekBuckets::gather(conn, &weeks)?;
+        let trend: Vec<TrendPoint> = weeks
+            .iter()
+            .enumerate()
+            .map(|(i, w)| TrendPoint {
+                week: w.label(),
+                end: w.end,
+                open_by_kind: buckets.open_by_kind(i + 1),
+                new_findings: buckets.new_in(i + 1),
+                resolved_findings: buckets.resolved_in(i + 1),
+            })
+            .collect();
+        let this_k = TREND_WEEKS;
+        let label = |shown: Option<&str>| root_label(records, shown);
 
         let verdicts = evaluate_files(conn, keys, records, as_of, None)?;
-        let root_of: BTreeMap<i64, String> = verdicts
-            .iter()
-            .map(|v| (v.file_id, v.root.clone()))
-            .collect();
         let mut files_by_flag: BTreeMap<String, i64> = BTreeMap::new();
         for v in &verdicts {
             for f in &v.evaluation.flags {
@@ -361,72 +492,122 @@ impl WeeklyReport {
                 .map(|v| file_item(v, lang))
                 .collect()
         };
-        let open_files: Vec<FileItem> = verdicts
+        let flags_of: HashMap<i64, Vec<String>> = verdicts
             .iter()
-            .filter(|v| v.facts.holds_personal_data())
-            .map(|v| file_item(v, lang))
+            .filter(|v| !v.evaluation.flags.is_empty())
+            .map(|v| {
+                (
+                    v.file_id,
+                    v.evaluation
+                        .flag_names()
+                        .iter()
+                        .map(|s| s.to_string())
+                        .collect(),
+                )
+            })
             .collect();
-        let mut my_number_files_by_root: BTreeMap<String, i64> = BTreeMap::new();
-        for v in &verdicts {
-            if v.facts.my_numbers() > 0 {
-                *my_number_files_by_root.entry(v.root.clone()).or_default() += 1;
+
+        // Files with open findings at the end of the week, counts by kind.
+        let mut open_files: Vec<OpenFile> = Vec::new();
+        let mut st = conn.prepare(&format!(
+            "SELECT f.file_id, x.path, x.root, f.kind, count(*), sum(f.confidence != 'low') FROM findings f JOIN files x ON x.id = f.file_id
+             WHERE {} GROUP BY f.file_id, f.kind ORDER BY f.file_id",
+            open_at(1)
+        ))?;
+        let rows = st.query_map(params![end], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, i64>(4)?,
+                r.get::<_, i64>(5)?,
+            ))
+        })?;
+        let mut last_file = None;
+        for row in rows {
+            let (file_id, path, root, kind, n, not_low) = row?;
+            if last_file != Some(file_id) {
+                last_file = Some(file_id);
+                open_files.push(OpenFile {
+                    file_id,
+                    path,
+                    root: label(root.as_deref()),
+                    counts: BTreeMap::new(),
+                    total: 0,
+                    my_numbers: 0,
+                    flags: flags_of.get(&file_id).cloned().unwrap_or_default(),
+                });
             }
+            if let Some(f) = open_files.last_mut() {
+                if kind == "my_number" {
+                    f.my_numbers = not_low;
+                }
+                f.counts.insert(kind, n);
+                f.total += n;
+            }
+        }
+        open_files.sort_by(|a, b| (&a.root, &a.path).cmp(&(&b.root, &b.path)));
+
+        let mut my_number_files_by_root: BTreeMap<String, i64> = BTreeMap::new();
+        let mut st = conn.prepare(&format!(
+            "SELECT x.root, count(DISTINCT f.file_id) FROM findings f JOIN files x ON x.id = f.file_id
+             WHERE {} AND f.kind = 'my_number' AND f.confidence != 'low' GROUP BY x.root",
+            open_at(1)
+        ))?;
+        for row in st.query_map(params![end], |r| {
+            Ok((r.get::<_, Option<String>>(0)?, r.get::<_, i64>(1)?))
+        })? {
+            let (root, n) = row?;
+            *my_number_files_by_root
+                .entry(label(root.as_deref()))
+                .or_default() += n;
         }
 
         let mut new_high = Vec::new();
         let mut st = conn.prepare(&format!(
-            "SELECT f.id, f.file_id, x.path, f.member, f.kind, f.confidence, f.location, f.masked, f.review_state, f.first_seen_at
+            "SELECT f.id, x.root, x.path, f.member, f.kind, f.confidence, f.location, f.masked, f.review_state, f.first_seen_at
              FROM findings f JOIN files x ON x.id = f.file_id
              WHERE {OPEN} AND f.resolved_at IS NULL AND f.confidence = 'high' AND f.first_seen_at >= ?1 AND f.first_seen_at < ?2
              ORDER BY f.id"
         ))?;
         let rows = st.query_map(params![start, end], |r| {
             let member: String = r.get(3)?;
-            Ok((
-                r.get::<_, i64>(1)?,
-                FindingItem {
-                    id: r.get(0)?,
-                    path: r.get(2)?,
-                    root: String::new(),
-                    member: (!member.is_empty()).then_some(member),
-                    kind: r.get(4)?,
-                    confidence: r.get(5)?,
-                    location: r.get(6)?,
-                    masked: r.get(7)?,
-                    state: r.get(8)?,
-                    first_seen: r.get(9)?,
-                },
-            ))
+            Ok(FindingItem {
+                id: r.get(0)?,
+                root: label(r.get::<_, Option<String>>(1)?.as_deref()),
+                path: r.get(2)?,
+                member: (!member.is_empty()).then_some(member),
+                kind: r.get(4)?,
+                confidence: r.get(5)?,
+                location: r.get(6)?,
+                masked: r.get(7)?,
+                state: r.get(8)?,
+                first_seen: r.get(9)?,
+            })
         })?;
         for row in rows {
-            let (file_id, mut item) = row?;
-            item.root = root_of.get(&file_id).cloned().unwrap_or_default();
-            new_high.push(item);
+            new_high.push(row?);
         }
 
         let mut unreadable = Vec::new();
         let mut unreadable_by_reason: BTreeMap<String, i64> = BTreeMap::new();
-        let mut st = conn.prepare(
-            "SELECT id, path, unreadable_reason, format FROM files
-             WHERE deleted_at IS NULL AND unreadable_reason IS NOT NULL ORDER BY path",
-        )?;
-        let rows = st.query_map([], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, Option<String>>(3)?,
-            ))
+        let mut st = conn.prepare(&format!(
+            "SELECT root, path, unreadable_reason, format FROM files
+             WHERE unreadable_reason IS NOT NULL AND {LIVE_AT} ORDER BY path"
+        ))?;
+        let rows = st.query_map(params![end], |r| {
+            Ok(UnreadableItem {
+                root: label(r.get::<_, Option<String>>(0)?.as_deref()),
+                path: r.get(1)?,
+                reason: r.get(2)?,
+                format: r.get(3)?,
+            })
         })?;
         for row in rows {
-            let (id, path, reason, format) = row?;
-            *unreadable_by_reason.entry(reason.clone()).or_default() += 1;
-            unreadable.push(UnreadableItem {
-                path,
-                root: root_of.get(&id).cloned().unwrap_or_default(),
-                reason,
-                format,
-            });
+            let item = row?;
+            *unreadable_by_reason.entry(item.reason.clone()).or_default() += 1;
+            unreadable.push(item);
         }
 
         let mut review = Vec::new();
@@ -452,10 +633,10 @@ impl WeeklyReport {
             week_end: week.end,
             as_of,
             generated_at: crate::time::now(),
-            totals: totals(conn, &week)?,
-            previous: totals(conn, &previous)?,
-            open_by_kind: open_by_kind_at(conn, &end)?,
-            previous_open_by_kind: open_by_kind_at(conn, &previous.end_bound())?,
+            totals: totals(conn, &week, buckets.totals(this_k))?,
+            previous: totals(conn, &previous, buckets.totals(this_k - 1))?,
+            open_by_kind: buckets.open_by_kind(this_k),
+            previous_open_by_kind: buckets.open_by_kind(this_k - 1),
             files_by_flag,
             trend,
             my_number_files_by_root,
@@ -509,5 +690,84 @@ mod tests {
         assert_eq!(w.start_bound(), "2026-11-22T15:00:00.000Z");
         assert_eq!(w.end_bound(), "2026-11-29T15:00:00.000Z");
         assert!(Week::parse("2026-48").is_err());
+    }
+
+    /// The one-pass buckets give what a query per week gives.
+    #[test]
+    fn week_buckets_agree_with_a_query_per_week() {
+        let dir = tempfile::tempdir().unwrap();
+        let store =
+            crate::store::Store::open(&dir.path().join("m.db"), &KeySet::new([7u8; 32])).unwrap();
+        let conn = store.connection();
+        conn.execute(
+            "INSERT INTO files(id, path, size, mtime_ns, first_seen_at) VALUES (1, '/a', 1, 0, '2026-01-01T00:00:00.000Z')",
+            [],
+        )
+        .unwrap();
+        let this = Week::parse("2026-W48").unwrap();
+        let mut weeks = vec![this];
+        for _ in 1..TREND_WEEKS {
+            let w = weeks.last().unwrap().previous();
+            weeks.push(w);
+        }
+        weeks.reverse();
+        // Findings seen and resolved around every bound (at it, just before,
+        // long before and after), some false positives.
+        let mut times: Vec<String> = vec!["2025-06-01T00:00:00.000Z".into()];
+        for w in &weeks {
+            times.push(w.start_bound());
+            times.push(w.start_bound().replace(":00.000Z", ":00.001Z"));
+            times.push(w.end_bound().replace("T15:00:00.000Z", "T14:59:59.999Z"));
+        }
+        times.push("2027-06-01T00:00:00.000Z".into());
+        let mut n = 0;
+        for (i, seen) in times.iter().enumerate() {
+            for gone in times[i..].iter().map(Some).chain([None]) {
+                for (kind, state) in [("my_number", "open"), ("phone_number", "false_positive")] {
+                    n += 1;
+                    conn.execute(
+                        "INSERT INTO findings(file_id, member, kind, confidence, location, masked, fingerprint,
+                             detector_id, detector_version, first_seen_at, last_seen_at, resolved_at, review_state)
+                         VALUES (1, '', ?1, 'high', ?2, '*', x'00', 'd', 1, ?3, ?3, ?4, ?5)",
+                        params![kind, n.to_string(), seen, gone, state],
+                    )
+                    .unwrap();
+                }
+            }
+        }
+        let b = WeekBuckets::gather(conn, &weeks).unwrap();
+        for (i, w) in weeks.iter().enumerate() {
+            let k = i + 1;
+            let open = count(
+                conn,
+                &format!("SELECT count(*) FROM findings f WHERE {}", open_at(1)),
+                params![w.end_bound()],
+            )
+            .unwrap();
+            let new = count(
+                conn,
+                &format!("SELECT count(*) FROM findings f WHERE {OPEN} AND f.first_seen_at >= ?1 AND f.first_seen_at < ?2"),
+                params![w.start_bound(), w.end_bound()],
+            )
+            .unwrap();
+            let resolved = count(
+                conn,
+                &format!("SELECT count(*) FROM findings f WHERE {OPEN} AND f.resolved_at >= ?1 AND f.resolved_at < ?2"),
+                params![w.start_bound(), w.end_bound()],
+            )
+            .unwrap();
+            assert!(open > 0 && new > 0 && resolved > 0, "week {k} is exercised");
+            assert_eq!(
+                b.open_by_kind(k).values().sum::<i64>(),
+                open,
+                "open, week {k}"
+            );
+            assert_eq!(b.new_in(k), new, "new, week {k}");
+            assert_eq!(b.resolved_in(k), resolved, "resolved, week {k}");
+            assert!(
+                !b.open_by_kind(k).contains_key("phone_number"),
+                "false positives left out"
+            );
+        }
     }
 }

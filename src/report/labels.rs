@@ -1,0 +1,157 @@
+//! The words of the reports in either language: the names the store keeps
+//! (`my_number`, `retention_expired`, `open`, `encrypted` …) as a manager
+//! reads them, and the fixed texts (headings, column names, explanations)
+//! of the HTML and XLSX renderers, so that both say the same thing.
+//! A name the store holds that this binary does not know is shown as it is.
+
+use crate::finding::{Confidence, Kind};
+use crate::outcome::UnreadableReason;
+use crate::records::rules::Action;
+use crate::records::{Flag, Lang};
+use crate::review::ReviewState;
+
+pub fn kind(name: &str, lang: Lang) -> String {
+    match name.parse::<Kind>() {
+        Ok(k) => match lang {
+            Lang::Ja => k.label_ja(),
+            Lang::En => k.label_en(),
+        }
+        .to_string(),
+        Err(_) => name.to_string(),
+    }
+}
+
+pub fn flag(name: &str, lang: Lang) -> String {
+    match name.parse::<Flag>() {
+        Ok(f) => f.label(lang).to_string(),
+        Err(_) => name.to_string(),
+    }
+}
+
+pub fn state(name: &str, lang: Lang) -> String {
+    match name.parse::<ReviewState>() {
+        Ok(s) => match lang {
+            Lang::Ja => s.label_ja(),
+            Lang::En => s.label_en(),
+        }
+        .to_string(),
+        Err(_) => name.to_string(),
+    }
+}
+
+pub fn confidence(name: &str, lang: Lang) -> String {
+    match (name.parse::<Confidence>(), lang) {
+        (Ok(c), Lang::Ja) => c.label_ja().to_string(),
+        _ => name.to_string(),
+    }
+}
+
+pub fn unreadable(name: &str, lang: Lang) -> String {
+    match UnreadableReason::ALL.iter().find(|r| r.as_str() == name) {
+        Some(r) => match lang {
+            Lang::Ja => r.label_ja(),
+            Lang::En => r.label_en(),
+        }
+        .to_string(),
+        None => name.to_string(),
+    }
+}
+
+/// 措置 as stored (`dispose`, `transfer`).
+pub fn action(name: &str, lang: Lang) -> String {
+    let a = match name {
+        "dispose" => Action::Dispose,
+        "transfer" => Action::Transfer,
+        _ => return name.to_string(),
+    };
+    match lang {
+        Lang::Ja => a.label_ja().to_string(),
+        Lang::En => a.as_str().to_string(),
+    }
+}
+
+/// A stored timestamp (RFC 3339 UTC) as a date and time in Japan
+/// (`2026-11-24 17:05`); the text itself when it is not one.
+pub fn time_jst(stored: &str) -> String {
+    match stored.parse::<jiff::Timestamp>() {
+        Ok(t) => t
+            .to_zoned(crate::time::jst())
+            .strftime("%Y-%m-%d %H:%M")
+            .to_string(),
+        Err(_) => stored.to_string(),
+    }
+}
+
+/// A stored timestamp as a civil date-time in Japan (for Excel dates).
+pub fn datetime_jst(stored: &str) -> Option<jiff::civil::DateTime> {
+    stored
+        .parse::<jiff::Timestamp>()
+        .ok()
+        .map(|t| t.to_zoned(crate::time::jst()).datetime())
+}
+
+/// A count with thousands separators (`12,345`).
+pub fn number(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if n < 0 {
+        out.push('-');
+    }
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A change against last week: `+3`, `−2`, `±0`.
+pub fn delta(now: i64, before: i64) -> String {
+    let d = now - before;
+    match d.cmp(&0) {
+        std::cmp::Ordering::Greater => format!("+{}", number(d)),
+        std::cmp::Ordering::Less => format!("−{}", number(-d)),
+        std::cmp::Ordering::Equal => "±0".to_string(),
+    }
+}
+
+/// Picks the text of the report's language.
+pub fn t(lang: Lang, ja: &'static str, en: &'static str) -> &'static str {
+    match lang {
+        Lang::Ja => ja,
+        Lang::En => en,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_become_words() {
+        assert_eq!(kind("my_number", Lang::Ja), "個人番号（マイナンバー）");
+        assert_eq!(kind("my_number", Lang::En), "My Number");
+        assert_eq!(kind("who_knows", Lang::Ja), "who_knows");
+        assert_eq!(flag("retention_expired", Lang::Ja), "保存期間満了");
+        assert_eq!(state("false_positive", Lang::Ja), "誤検出");
+        assert_eq!(unreadable("encrypted", Lang::Ja), "暗号化");
+        assert_eq!(action("transfer", Lang::Ja), "移管");
+        assert_eq!(confidence("high", Lang::Ja), "高");
+    }
+
+    #[test]
+    fn numbers_times_and_deltas() {
+        assert_eq!(number(0), "0");
+        assert_eq!(number(999), "999");
+        assert_eq!(number(1_000), "1,000");
+        assert_eq!(number(1_234_567), "1,234,567");
+        assert_eq!(number(-4_500), "-4,500");
+        assert_eq!(delta(10, 7), "+3");
+        assert_eq!(delta(7, 10), "−3");
+        assert_eq!(delta(5, 5), "±0");
+        // 15:00 UTC is midnight in Japan.
+        assert_eq!(time_jst("2026-11-22T15:00:00.000Z"), "2026-11-23 00:00");
+        assert_eq!(time_jst("not a time"), "not a time");
+    }
+}
