@@ -15,6 +15,7 @@ mod mail;
 mod records;
 #[cfg(unix)] // FIFOs, signals, file modes and byte names
 mod reliability;
+mod report;
 mod review;
 mod robustness;
 mod store;
