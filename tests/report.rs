@@ -289,11 +289,11 @@ fn expected(s: &Share) -> Expected {
     .map(|(p, l)| (s.base.join(p).display().to_string(), l))
     .collect();
     let mut st = c
-        .prepare(&format!(
+        .prepare(
             "SELECT x.root, count(DISTINCT f.file_id) FROM findings f JOIN files x ON x.id = f.file_id
              WHERE f.resolved_at IS NULL AND f.review_state != 'false_positive' AND f.kind = 'my_number'
-               AND f.confidence != 'low' AND ?1 = ?1 GROUP BY x.root"
-        ))
+               AND f.confidence != 'low' AND ?1 = ?1 GROUP BY x.root",
+        )
         .unwrap();
     for row in st
         .query_map([week().start_bound()], |r| Ok((r.get(0)?, r.get(1)?)))
