@@ -413,6 +413,14 @@ pub struct BenchArgs {
     /// a watched folder to its findings stored.
     #[arg(long, value_name = "N")]
     pub service: Option<usize>,
+    /// Instead: build a findings store of N findings in N/10 generated
+    /// files (with decisions, resolved findings, records rules) in
+    /// --report-dir, for timing `report weekly` and `review list` on it.
+    #[arg(long, value_name = "N", requires = "report_dir")]
+    pub report_store: Option<usize>,
+    /// An empty directory for --report-store (its mamori.toml and state/).
+    #[arg(long, value_name = "DIR")]
+    pub report_dir: Option<PathBuf>,
     #[command(flatten)]
     pub detector_args: DetectorArgs,
 }

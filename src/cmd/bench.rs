@@ -296,6 +296,10 @@ fn bench_corpus(dir: &std::path::Path, key: [u8; 32]) -> Result<ExitCode> {
 
 /// `mamori bench`: prints figures (targets live in README.md, not in tests).
 pub fn command(args: BenchArgs) -> Result<ExitCode> {
+    if let (Some(n), Some(dir)) = (args.report_store, &args.report_dir) {
+        std::fs::create_dir_all(dir)?;
+        return super::bench_report::make(n, &std::fs::canonicalize(dir)?);
+    }
     let key = super::random_key();
     let engine = Engine::load(
         args.detector_args.detectors.as_deref(),

@@ -4,6 +4,7 @@
 //! hand (the library's `Scanner` does): they wire and print.
 
 pub mod bench;
+pub mod bench_report;
 pub mod inspect;
 pub mod records;
 pub mod report;

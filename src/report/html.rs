@@ -154,7 +154,7 @@ fn trend_chart(r: &WeeklyReport, kinds: &[String]) -> Result<String, HtmlError> 
             .margin(12)
             .x_label_area_size(28)
             .y_label_area_size(72)
-            .build_cartesian_2d((0..n).into_segmented(), 0i64..nice_ceiling(max))
+            .build_cartesian_2d((0..n - 1).into_segmented(), 0i64..nice_ceiling(max))
             .map_err(chart_error)?;
         chart
             .configure_mesh()
@@ -214,7 +214,7 @@ fn flow_chart(r: &WeeklyReport) -> Result<String, HtmlError> {
             .margin(12)
             .x_label_area_size(28)
             .y_label_area_size(72)
-            .build_cartesian_2d((0..n).into_segmented(), 0i64..nice_ceiling(max))
+            .build_cartesian_2d((0..n - 1).into_segmented(), 0i64..nice_ceiling(max))
             .map_err(chart_error)?;
         chart
             .configure_mesh()
@@ -286,7 +286,7 @@ fn roots_chart(by_root: &[(&String, i64)]) -> Result<String, HtmlError> {
             .margin(12)
             .x_label_area_size(26)
             .y_label_area_size(label_area)
-            .build_cartesian_2d(0i64..nice_ceiling(max), (0..n).into_segmented())
+            .build_cartesian_2d(0i64..nice_ceiling(max), (0..n - 1).into_segmented())
             .map_err(chart_error)?;
         chart
             .configure_mesh()
