@@ -286,7 +286,7 @@ pub fn make(findings: usize, dir: &Path) -> Result<ExitCode> {
                 ));
             }
             written += want;
-            if mail && (i / roots.len()) % 3 == 0 {
+            if mail && (i / roots.len()).is_multiple_of(3) {
                 let mut kinds = std::collections::BTreeMap::new();
                 for (_, f) in &content.findings {
                     *kinds.entry(f.kind).or_insert(0) += 1;
