@@ -77,6 +77,9 @@ fn weekly(
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", display(&dir)))?;
 
     let conn = store.connection();
+    let t0 = std::time::Instant::now();
+    let step =
+        |what: &str| tracing::debug!("report: {what} at {:.2} s", t0.elapsed().as_secs_f64());
     // Flags as of the week's Sunday, or today for the week under way.
     let as_of = as_of.unwrap_or_else(|| week.end.min(mamori::time::today_jst()));
     let report = WeeklyReport::gather(conn, store.keys(), &ctx, week, Some(as_of), rlang)?;
@@ -85,10 +88,12 @@ fn weekly(
     std::fs::write(dir.join("report.html"), html)
         .with_context(|| format!("writing {}", display(&dir.join("report.html"))))?;
 
+    step("gathered, report.html written");
     let xlsx = dir.join("report.xlsx");
     mamori::report::xlsx::write_weekly(&report, rlang, &xlsx)
         .with_context(|| format!("writing {}", display(&xlsx)))?;
 
+    step("report.xlsx written");
     let csv = dir.join("findings.csv");
     let mut w = create(&csv)?;
     let rows =
@@ -96,11 +101,13 @@ fn weekly(
             .with_context(|| format!("writing {}", display(&csv)))?;
     w.flush()?;
 
+    step("findings.csv written");
     let json = dir.join("report.json");
     let mut w = create(&json)?;
     serde_json::to_writer(&mut w, &report)?;
     w.flush()?;
 
+    step("report.json written");
     let removed = if scheduled {
         prune(&cfg.report.directory, cfg.report.keep_weeks)?
     } else {

@@ -71,13 +71,15 @@ pub struct FileVerdict {
 const PERSONAL: &str =
     "resolved_at IS NULL AND review_state != 'false_positive' AND confidence IN ('medium', 'high')";
 
-/// Gathers the facts of the live files (all, or those in `only`).
+/// Gathers the facts of the live files (all, or those in `only`), and
+/// hands each file's (id, shown path, root label, facts) to `each`.
 fn gather(
     conn: &Connection,
     keys: &KeySet,
     ctx: &RecordsContext,
     only: Option<&[i64]>,
-) -> Result<Vec<(i64, String, String, FileFacts)>, StoreError> {
+    mut each: impl FnMut(i64, String, String, FileFacts),
+) -> Result<(), StoreError> {
     let in_files = |col: &str| match only {
         None => String::new(),
         Some(ids) => format!(
@@ -143,7 +145,6 @@ fn gather(
         let (id, t) = row?;
         terms.entry(id).or_default().push(t);
     }
-    let mut out = Vec::new();
     let mut st = conn.prepare(&format!(
         "SELECT id, path, path_sealed, root, format, mtime_ns, meta_date FROM files WHERE deleted_at IS NULL{} ORDER BY id",
         in_files("id")
@@ -194,9 +195,9 @@ fn gather(
             sensitive_keywords: terms.remove(&id).unwrap_or_default(),
         };
         let label = info.map(|r| r.label.clone()).or(root).unwrap_or_default();
-        out.push((id, shown, label, facts));
+        each(id, shown, label, facts);
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Evaluates the live files (all, or those in `only`) as of `as_of`, in memory.
@@ -207,9 +208,24 @@ pub fn evaluate_files(
     as_of: Date,
     only: Option<&[i64]>,
 ) -> Result<Vec<FileVerdict>, StoreError> {
-    Ok(gather(conn, keys, ctx, only)?
-        .into_iter()
-        .map(|(file_id, path, root, facts)| FileVerdict {
+    let mut out = Vec::new();
+    for_each_verdict(conn, keys, ctx, as_of, only, |v| out.push(v))?;
+    Ok(out)
+}
+
+/// Evaluates the live files (all, or those in `only`) as of `as_of`, one at
+/// a time: for callers that keep only part of each verdict (the weekly
+/// report over 100,000 files), so that the verdicts are never all in memory.
+pub fn for_each_verdict(
+    conn: &Connection,
+    keys: &KeySet,
+    ctx: &RecordsContext,
+    as_of: Date,
+    only: Option<&[i64]>,
+    mut f: impl FnMut(FileVerdict),
+) -> Result<(), StoreError> {
+    gather(conn, keys, ctx, only, |file_id, path, root, facts| {
+        f(FileVerdict {
             evaluation: evaluate(&ctx.rules, &facts, as_of),
             rel_path: facts.path.clone(),
             file_id,
@@ -217,7 +233,7 @@ pub fn evaluate_files(
             root,
             facts,
         })
-        .collect())
+    })
 }
 
 /// Evaluates and stores the verdicts (all files, or those in `only`).

@@ -73,7 +73,10 @@ pub fn write_findings(
             (f.file_id, names.join(" / "))
         })
         .collect();
+    // Words and times are converted once per distinct value, not per row.
     let mut roots: HashMap<String, String> = HashMap::new();
+    let (mut kinds, mut states, mut confidences) = (HashMap::new(), HashMap::new(), HashMap::new());
+    let mut clock = labels::JstClock::default();
     let filter = FindingFilter {
         open_at: Some(end_bound.to_string()),
         ..FindingFilter::default()
@@ -96,13 +99,15 @@ pub fn write_findings(
                 &r.path,
                 &root,
                 r.member.as_deref().unwrap_or(""),
-                &labels::kind(&r.kind, lang),
-                &labels::confidence(&r.confidence, lang),
+                memo(&mut kinds, &r.kind, |k| labels::kind(k, lang)),
+                memo(&mut confidences, &r.confidence, |c| {
+                    labels::confidence(c, lang)
+                }),
                 &r.location,
                 &r.masked,
-                &labels::state(&r.state, lang),
-                &labels::time_jst(&r.first_seen),
-                &labels::time_jst(&r.last_seen),
+                memo(&mut states, &r.state, |s| labels::state(s, lang)),
+                &clock.time(&r.first_seen),
+                &clock.time(&r.last_seen),
                 flags.get(&r.file_id).map(String::as_str).unwrap_or(""),
             ])?;
             n += 1;
@@ -110,6 +115,18 @@ pub fn write_findings(
     }
     w.flush()?;
     Ok(n)
+}
+
+/// `f(key)`, computed once per key.
+fn memo<'m>(
+    m: &'m mut HashMap<String, String>,
+    key: &str,
+    f: impl FnOnce(&str) -> String,
+) -> &'m str {
+    if !m.contains_key(key) {
+        m.insert(key.to_string(), f(key));
+    }
+    m.get(key).map(String::as_str).unwrap_or_default()
 }
 
 /// The kinds with a count in any of `items`, in the contract's order.

@@ -82,6 +82,38 @@ pub fn time_jst(stored: &str) -> String {
     }
 }
 
+/// [`time_jst`] for many timestamps (a CSV of a million findings): Japan is
+/// UTC+9 whole hours all year, so only the date and hour change, and they
+/// are converted once per hour met.
+#[derive(Debug, Default)]
+pub struct JstClock {
+    hours: std::collections::HashMap<String, String>,
+}
+
+impl JstClock {
+    pub fn time(&mut self, stored: &str) -> String {
+        // 2026-11-30T18:44:16.433Z: the hour is [..13], the minutes [13..16].
+        let (Some(hour), Some(minutes)) = (stored.get(..13), stored.get(13..16)) else {
+            return time_jst(stored);
+        };
+        if stored.as_bytes().get(10) != Some(&b'T') || !stored.ends_with('Z') {
+            return time_jst(stored);
+        }
+        if let Some(p) = self.hours.get(hour) {
+            return format!("{p}{minutes}");
+        }
+        let converted = time_jst(&format!("{hour}:00:00.000Z"));
+        match converted.strip_suffix(":00").filter(|p| p.len() == 13) {
+            Some(p) => {
+                let out = format!("{p}{minutes}");
+                self.hours.insert(hour.to_string(), p.to_string());
+                out
+            }
+            None => time_jst(stored),
+        }
+    }
+}
+
 /// A stored timestamp as a civil date-time in Japan (for Excel dates).
 pub fn datetime_jst(stored: &str) -> Option<jiff::civil::DateTime> {
     stored
@@ -153,5 +185,24 @@ mod tests {
         // 15:00 UTC is midnight in Japan.
         assert_eq!(time_jst("2026-11-22T15:00:00.000Z"), "2026-11-23 00:00");
         assert_eq!(time_jst("not a time"), "not a time");
+    }
+
+    #[test]
+    fn the_clock_agrees_with_time_jst() {
+        let mut c = JstClock::default();
+        for t in [
+            "2026-11-22T15:00:00.000Z",
+            "2026-11-22T15:59:59.999Z",
+            "2026-12-31T14:59:00.000Z",
+            "2026-12-31T15:01:00.000Z",
+            "2028-02-28T15:30:00.000Z",
+            "2026-11-22T15:07:00.000Z",
+            "not a time",
+            "2026-11-22",
+        ] {
+            assert_eq!(c.time(t), time_jst(t), "{t}");
+            assert_eq!(c.time(t), time_jst(t), "{t}, memoised");
+        }
+        assert_eq!(c.time("2026-12-31T15:01:00.000Z"), "2027-01-01 00:01");
     }
 }

@@ -18,14 +18,16 @@ pub mod html;
 pub mod labels;
 pub mod xlsx;
 
-use std::collections::{BTreeMap, HashMap};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use jiff::civil::{Date, Weekday};
 use rusqlite::{params, Connection};
 use serde::Serialize;
 
+use crate::finding::Kind;
 use crate::keys::KeySet;
-use crate::records::apply::{evaluate_files, FileVerdict, RecordsContext};
+use crate::records::apply::{evaluate_files, for_each_verdict, FileVerdict, RecordsContext};
 use crate::records::Flag;
 use crate::store::StoreError;
 
@@ -197,13 +199,13 @@ pub struct OpenFile {
     pub path: String,
     pub root: String,
     /// Open findings by kind.
-    pub counts: BTreeMap<String, i64>,
+    pub counts: BTreeMap<Cow<'static, str>, i64>,
     pub total: i64,
     /// Open My Number findings of medium confidence or above (the files
     /// `my_number_files` counts).
     pub my_numbers: i64,
     /// Its records flags as of the report's day (none for a file deleted since).
-    pub flags: Vec<String>,
+    pub flags: Vec<&'static str>,
 }
 
 /// A file that could not be read.
@@ -262,69 +264,118 @@ pub struct WeeklyReport {
 
 const OPEN: &str = "f.review_state != 'false_positive'";
 
-/// Findings open at a bound (first seen before it, not resolved by then).
-fn open_at(bound_param: usize) -> String {
-    format!(
-        "{OPEN} AND f.first_seen_at < ?{bound_param} AND (f.resolved_at IS NULL OR f.resolved_at >= ?{bound_param})"
-    )
-}
-
 fn count(conn: &Connection, sql: &str, p: impl rusqlite::Params) -> Result<i64, StoreError> {
     Ok(conn.query_row(sql, p, |r| r.get(0))?)
 }
 
-/// Findings per kind bucketed by the week they were first seen and the
-/// week they were resolved, over `weeks` (oldest first, consecutive): one
-/// pass over the findings instead of three queries per week. Bucket `b` of
-/// a time `t` is the number of bounds at or before it, the bounds being
-/// the first week's start and every week's end; `weeks.len() + 2` stands
-/// for "not resolved".
-struct WeekBuckets {
-    weeks: usize,
-    /// (kind, first-seen bucket, resolved bucket) → findings.
-    cells: Vec<(String, usize, usize, i64)>,
+/// A kind's name, borrowed when it is one this binary knows (most files
+/// hold several: no allocation each).
+fn kind_name(name: &str) -> Cow<'static, str> {
+    match Kind::ALL.iter().find(|k| k.as_str() == name) {
+        Some(k) => Cow::Borrowed(k.as_str()),
+        None => Cow::Owned(name.to_string()),
+    }
 }
 
-impl WeekBuckets {
-    fn gather(conn: &Connection, weeks: &[Week]) -> Result<WeekBuckets, StoreError> {
+/// One file's open findings at the end of the week, while they are counted.
+#[derive(Default)]
+struct FileCounts {
+    /// (kind number in [`FindingsPass::kinds`], findings)
+    counts: Vec<(usize, i64)>,
+    my_numbers: i64,
+}
+
+/// What one pass over the findings (false positives left out) tells the
+/// report: the findings of each kind bucketed by the week they were first
+/// seen and the week they were resolved, over the trend's weeks, and the
+/// files with findings open at the end of the last two weeks. A query per
+/// figure and week would read the million rows of a large store some
+/// thirty times. Bucket `b` of a time `t` is the number of bounds at or
+/// before it, the bounds being the first week's start and every week's
+/// end; `weeks + 2` stands for "not resolved".
+struct FindingsPass {
+    weeks: usize,
+    /// The kinds met, in the order met.
+    kinds: Vec<String>,
+    /// (kind, first-seen bucket, resolved bucket) → findings.
+    cells: HashMap<(usize, usize, usize), i64>,
+    /// Files with findings open at the end of the last week.
+    files: HashMap<i64, FileCounts>,
+    /// Files with findings, and with a My Number (medium or above), open at
+    /// the end of the week before.
+    previous_files: HashSet<i64>,
+    previous_my_number_files: HashSet<i64>,
+}
+
+fn text<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<&'r str>> {
+    r.get_ref(i)?.as_str_or_null().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+impl FindingsPass {
+    fn gather(conn: &Connection, weeks: &[Week]) -> Result<FindingsPass, StoreError> {
         let mut bounds = Vec::with_capacity(weeks.len() + 1);
         if let Some(first) = weeks.first() {
             bounds.push(first.start_bound());
         }
         bounds.extend(weeks.iter().map(Week::end_bound));
-        let bucket = |col: &str| {
-            let mut case = format!("CASE WHEN {col} IS NULL THEN {}", bounds.len() + 1);
-            for i in 0..bounds.len() {
-                case.push_str(&format!(" WHEN {col} < ?{} THEN {i}", i + 1));
-            }
-            case.push_str(&format!(" ELSE {} END", bounds.len()));
-            case
+        let bucket = |t: Option<&str>| match t {
+            None => bounds.len() + 1,
+            Some(t) => bounds.partition_point(|b| b.as_str() <= t),
+        };
+        let (this, before) = (weeks.len(), weeks.len().saturating_sub(1));
+        let mut pass = FindingsPass {
+            weeks: weeks.len(),
+            kinds: Vec::new(),
+            cells: HashMap::new(),
+            files: HashMap::new(),
+            previous_files: HashSet::new(),
+            previous_my_number_files: HashSet::new(),
         };
         let mut st = conn.prepare(&format!(
-            "SELECT f.kind, {} AS seen, {} AS gone, count(*) FROM findings f WHERE {OPEN} GROUP BY 1, 2, 3",
-            bucket("f.first_seen_at"),
-            bucket("f.resolved_at")
+            "SELECT f.file_id, f.kind, f.confidence, f.first_seen_at, f.resolved_at FROM findings f WHERE {OPEN}"
         ))?;
-        let rows = st.query_map(rusqlite::params_from_iter(&bounds), |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, i64>(1)? as usize,
-                r.get::<_, i64>(2)? as usize,
-                r.get::<_, i64>(3)?,
-            ))
-        })?;
-        Ok(WeekBuckets {
-            weeks: weeks.len(),
-            cells: rows.collect::<Result<_, _>>()?,
-        })
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            let file_id: i64 = r.get(0)?;
+            let kind_name = text(r, 1)?.unwrap_or_default();
+            let kind = match pass.kinds.iter().position(|k| k == kind_name) {
+                Some(i) => i,
+                None => {
+                    pass.kinds.push(kind_name.to_string());
+                    pass.kinds.len() - 1
+                }
+            };
+            let my_number = kind_name == "my_number" && text(r, 2)? != Some("low");
+            let (seen, gone) = (bucket(text(r, 3)?), bucket(text(r, 4)?));
+            *pass.cells.entry((kind, seen, gone)).or_default() += 1;
+            if seen <= this && gone > this {
+                let f = pass.files.entry(file_id).or_default();
+                match f.counts.iter_mut().find(|c| c.0 == kind) {
+                    Some(c) => c.1 += 1,
+                    None => f.counts.push((kind, 1)),
+                }
+                if my_number {
+                    f.my_numbers += 1;
+                }
+            }
+            if seen <= before && gone > before {
+                pass.previous_files.insert(file_id);
+                if my_number {
+                    pass.previous_my_number_files.insert(file_id);
+                }
+            }
+        }
+        Ok(pass)
     }
 
     /// Open findings by kind at the end of week `k` (1 = the oldest).
     fn open_by_kind(&self, k: usize) -> BTreeMap<String, i64> {
         let mut m = BTreeMap::new();
-        for (kind, seen, gone, n) in &self.cells {
+        for ((kind, seen, gone), n) in &self.cells {
             if *seen <= k && *gone > k {
-                *m.entry(kind.clone()).or_default() += n;
+                *m.entry(self.kinds[*kind].clone()).or_default() += n;
             }
         }
         m
@@ -332,19 +383,33 @@ impl WeekBuckets {
 
     /// Findings first seen during week `k`.
     fn new_in(&self, k: usize) -> i64 {
-        self.cells.iter().filter(|c| c.1 == k).map(|c| c.3).sum()
+        self.cells.iter().filter(|c| c.0 .1 == k).map(|c| c.1).sum()
     }
 
     /// Findings resolved during week `k`.
     fn resolved_in(&self, k: usize) -> i64 {
-        self.cells.iter().filter(|c| c.2 == k).map(|c| c.3).sum()
+        self.cells.iter().filter(|c| c.0 .2 == k).map(|c| c.1).sum()
     }
 
-    /// The figures of week `k` that come from the buckets.
-    fn totals(&self, k: usize) -> Totals {
-        debug_assert!(k >= 1 && k <= self.weeks);
+    /// The figures of the last week (`previous`: of the week before) that
+    /// come from the findings.
+    fn totals(&self, previous: bool) -> Totals {
+        let k = if previous { self.weeks - 1 } else { self.weeks };
+        let (open_files, my_number_files) = if previous {
+            (
+                self.previous_files.len() as i64,
+                self.previous_my_number_files.len() as i64,
+            )
+        } else {
+            (
+                self.files.len() as i64,
+                self.files.values().filter(|f| f.my_numbers > 0).count() as i64,
+            )
+        };
         Totals {
             open_findings: self.open_by_kind(k).values().sum(),
+            open_files,
+            my_number_files,
             new_findings: self.new_in(k),
             resolved_findings: self.resolved_in(k),
             ..Totals::default()
@@ -352,23 +417,10 @@ impl WeekBuckets {
     }
 }
 
-/// The week's figures that need their own query (distinct files, decisions,
-/// files), added to those from the buckets.
+/// The week's figures about decisions and files, added to those from the
+/// findings.
 fn totals(conn: &Connection, week: &Week, mut t: Totals) -> Result<Totals, StoreError> {
     let (start, end) = (week.start_bound(), week.end_bound());
-    let open = open_at(1);
-    t.open_files = count(
-        conn,
-        &format!("SELECT count(DISTINCT f.file_id) FROM findings f WHERE {open}"),
-        params![end],
-    )?;
-    t.my_number_files = count(
-        conn,
-        &format!(
-            "SELECT count(DISTINCT f.file_id) FROM findings f WHERE {open} AND f.kind = 'my_number' AND f.confidence != 'low'"
-        ),
-        params![end],
-    )?;
     t.decisions = count(
         conn,
         "SELECT count(*) FROM decisions WHERE at >= ?1 AND at < ?2",
@@ -456,6 +508,9 @@ impl WeeklyReport {
         let as_of = as_of.unwrap_or(week.end);
         let (start, end) = (week.start_bound(), week.end_bound());
         let previous = week.previous();
+        let t0 = std::time::Instant::now();
+        let step =
+            |what: &str| tracing::debug!("report: {what} at {:.2} s", t0.elapsed().as_secs_f64());
         let mut weeks = Vec::with_capacity(TREND_WEEKS);
         let mut w = week;
         for _ in 0..TREND_WEEKS {
@@ -463,106 +518,89 @@ impl WeeklyReport {
             w = w.previous();
         }
         weeks.reverse();
-        let buckets = WeekBuckets::gather(conn, &weeks)?;
+        let pass = FindingsPass::gather(conn, &weeks)?;
         let trend: Vec<TrendPoint> = weeks
             .iter()
             .enumerate()
             .map(|(i, w)| TrendPoint {
                 week: w.label(),
                 end: w.end,
-                open_by_kind: buckets.open_by_kind(i + 1),
-                new_findings: buckets.new_in(i + 1),
-                resolved_findings: buckets.resolved_in(i + 1),
+                open_by_kind: pass.open_by_kind(i + 1),
+                new_findings: pass.new_in(i + 1),
+                resolved_findings: pass.resolved_in(i + 1),
             })
             .collect();
-        let this_k = TREND_WEEKS;
         let label = |shown: Option<&str>| root_label(records, shown);
+        step("findings");
 
-        let verdicts = evaluate_files(conn, keys, records, as_of, None)?;
+        // Records flags, one file at a time: only what the report shows is kept.
         let mut files_by_flag: BTreeMap<String, i64> = BTreeMap::new();
-        for v in &verdicts {
+        let mut flags_of: HashMap<i64, Vec<&'static str>> = HashMap::new();
+        let (mut outside_area, mut retention_expired, mut outbound, mut breach_hints) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for_each_verdict(conn, keys, records, as_of, None, |v| {
+            if v.evaluation.flags.is_empty() {
+                return;
+            }
             for f in &v.evaluation.flags {
                 *files_by_flag.entry(f.as_str().to_string()).or_default() += 1;
             }
-        }
-        let with = |flag: Flag| -> Vec<FileItem> {
-            verdicts
-                .iter()
-                .filter(|v| v.evaluation.has(flag))
-                .map(|v| file_item(v, lang))
-                .collect()
-        };
-        let flags_of: HashMap<i64, Vec<String>> = verdicts
-            .iter()
-            .filter(|v| !v.evaluation.flags.is_empty())
-            .map(|v| {
-                (
-                    v.file_id,
-                    v.evaluation
-                        .flag_names()
-                        .iter()
-                        .map(|s| s.to_string())
-                        .collect(),
-                )
-            })
-            .collect();
-
-        // Files with open findings at the end of the week, counts by kind.
-        let mut open_files: Vec<OpenFile> = Vec::new();
-        let mut st = conn.prepare(&format!(
-            "SELECT f.file_id, x.path, x.root, f.kind, count(*), sum(f.confidence != 'low') FROM findings f JOIN files x ON x.id = f.file_id
-             WHERE {} GROUP BY f.file_id, f.kind ORDER BY f.file_id",
-            open_at(1)
-        ))?;
-        let rows = st.query_map(params![end], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, Option<String>>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, i64>(4)?,
-                r.get::<_, i64>(5)?,
-            ))
-        })?;
-        let mut last_file = None;
-        for row in rows {
-            let (file_id, path, root, kind, n, not_low) = row?;
-            if last_file != Some(file_id) {
-                last_file = Some(file_id);
-                open_files.push(OpenFile {
-                    file_id,
-                    path,
-                    root: label(root.as_deref()),
-                    counts: BTreeMap::new(),
-                    total: 0,
-                    my_numbers: 0,
-                    flags: flags_of.get(&file_id).cloned().unwrap_or_default(),
-                });
-            }
-            if let Some(f) = open_files.last_mut() {
-                if kind == "my_number" {
-                    f.my_numbers = not_low;
+            for (flag, list) in [
+                (Flag::MyNumberOutsideArea, &mut outside_area),
+                (Flag::RetentionExpired, &mut retention_expired),
+                (Flag::OutboundLeakCandidate, &mut outbound),
+                (Flag::BreachReportHint, &mut breach_hints),
+            ] {
+                if v.evaluation.has(flag) {
+                    list.push(file_item(&v, lang));
                 }
-                f.counts.insert(kind, n);
-                f.total += n;
             }
-        }
-        open_files.sort_by(|a, b| (&a.root, &a.path).cmp(&(&b.root, &b.path)));
+            if pass.files.contains_key(&v.file_id) {
+                flags_of.insert(v.file_id, v.evaluation.flag_names());
+            }
+        })?;
+        step("records flags");
 
+        // Files with open findings at the end of the week: where they are.
+        let mut open_files: Vec<OpenFile> = Vec::with_capacity(pass.files.len());
         let mut my_number_files_by_root: BTreeMap<String, i64> = BTreeMap::new();
-        let mut st = conn.prepare(&format!(
-            "SELECT x.root, count(DISTINCT f.file_id) FROM findings f JOIN files x ON x.id = f.file_id
-             WHERE {} AND f.kind = 'my_number' AND f.confidence != 'low' GROUP BY x.root",
-            open_at(1)
-        ))?;
-        for row in st.query_map(params![end], |r| {
-            Ok((r.get::<_, Option<String>>(0)?, r.get::<_, i64>(1)?))
-        })? {
-            let (root, n) = row?;
-            *my_number_files_by_root
-                .entry(label(root.as_deref()))
-                .or_default() += n;
+        let mut roots: HashMap<String, String> = HashMap::new();
+        let mut st = conn.prepare("SELECT id, path, root FROM files ORDER BY id")?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            let id: i64 = r.get(0)?;
+            let Some(counts) = pass.files.get(&id) else {
+                continue;
+            };
+            let shown_root = text(r, 2)?;
+            let root = match roots.get(shown_root.unwrap_or_default()) {
+                Some(l) => l.clone(),
+                None => {
+                    let l = label(shown_root);
+                    roots.insert(shown_root.unwrap_or_default().to_string(), l.clone());
+                    l
+                }
+            };
+            if counts.my_numbers > 0 {
+                *my_number_files_by_root.entry(root.clone()).or_default() += 1;
+            }
+            open_files.push(OpenFile {
+                file_id: id,
+                path: r.get(1)?,
+                root,
+                counts: counts
+                    .counts
+                    .iter()
+                    .map(|(k, n)| (kind_name(&pass.kinds[*k]), *n))
+                    .collect(),
+                total: counts.counts.iter().map(|c| c.1).sum(),
+                my_numbers: counts.my_numbers,
+                flags: flags_of.remove(&id).unwrap_or_default(),
+            });
         }
+        drop(rows);
+        open_files.sort_by(|a, b| (&a.root, &a.path).cmp(&(&b.root, &b.path)));
+        step("open files");
 
         let mut new_high = Vec::new();
         let mut st = conn.prepare(&format!(
@@ -589,6 +627,7 @@ impl WeeklyReport {
         for row in rows {
             new_high.push(row?);
         }
+        step("new high-confidence findings");
 
         let mut unreadable = Vec::new();
         let mut unreadable_by_reason: BTreeMap<String, i64> = BTreeMap::new();
@@ -626,6 +665,9 @@ impl WeeklyReport {
         for row in rows {
             review.push(row?);
         }
+        let totals_now = totals(conn, &week, pass.totals(false))?;
+        let totals_before = totals(conn, &previous, pass.totals(true))?;
+        step("totals");
 
         Ok(WeeklyReport {
             week: week.label(),
@@ -633,20 +675,20 @@ impl WeeklyReport {
             week_end: week.end,
             as_of,
             generated_at: crate::time::now(),
-            totals: totals(conn, &week, buckets.totals(this_k))?,
-            previous: totals(conn, &previous, buckets.totals(this_k - 1))?,
-            open_by_kind: buckets.open_by_kind(this_k),
-            previous_open_by_kind: buckets.open_by_kind(this_k - 1),
+            totals: totals_now,
+            previous: totals_before,
+            open_by_kind: pass.open_by_kind(TREND_WEEKS),
+            previous_open_by_kind: pass.open_by_kind(TREND_WEEKS - 1),
             files_by_flag,
             trend,
             my_number_files_by_root,
             unreadable_by_reason,
             new_high,
             open_files,
-            outside_area: with(Flag::MyNumberOutsideArea),
-            retention_expired: with(Flag::RetentionExpired),
-            outbound: with(Flag::OutboundLeakCandidate),
-            breach_hints: with(Flag::BreachReportHint),
+            outside_area,
+            retention_expired,
+            outbound,
+            breach_hints,
             unreadable,
             review,
         })
@@ -692,18 +734,24 @@ mod tests {
         assert!(Week::parse("2026-48").is_err());
     }
 
-    /// The one-pass buckets give what a query per week gives.
+    /// Findings open at bound ?1 (first seen before it, not resolved by then).
+    const OPEN_AT: &str = "f.review_state != 'false_positive' AND f.first_seen_at < ?1
+        AND (f.resolved_at IS NULL OR f.resolved_at >= ?1)";
+
+    /// The one pass gives what a query per week gives.
     #[test]
-    fn week_buckets_agree_with_a_query_per_week() {
+    fn the_findings_pass_agrees_with_a_query_per_week() {
         let dir = tempfile::tempdir().unwrap();
         let store =
             crate::store::Store::open(&dir.path().join("m.db"), &KeySet::new([7u8; 32])).unwrap();
         let conn = store.connection();
-        conn.execute(
-            "INSERT INTO files(id, path, size, mtime_ns, first_seen_at) VALUES (1, '/a', 1, 0, '2026-01-01T00:00:00.000Z')",
-            [],
-        )
-        .unwrap();
+        for id in 1..=3 {
+            conn.execute(
+                "INSERT INTO files(id, path, size, mtime_ns, first_seen_at) VALUES (?1, ?2, 1, 0, '2026-01-01T00:00:00.000Z')",
+                params![id, format!("/{id}")],
+            )
+            .unwrap();
+        }
         let this = Week::parse("2026-W48").unwrap();
         let mut weeks = vec![this];
         for _ in 1..TREND_WEEKS {
@@ -723,24 +771,29 @@ mod tests {
         let mut n = 0;
         for (i, seen) in times.iter().enumerate() {
             for gone in times[i..].iter().map(Some).chain([None]) {
-                for (kind, state) in [("my_number", "open"), ("phone_number", "false_positive")] {
+                for (kind, state, confidence) in [
+                    ("my_number", "open", "high"),
+                    ("my_number", "confirmed", "low"),
+                    ("person_name", "open", "medium"),
+                    ("phone_number", "false_positive", "high"),
+                ] {
                     n += 1;
                     conn.execute(
                         "INSERT INTO findings(file_id, member, kind, confidence, location, masked, fingerprint,
                              detector_id, detector_version, first_seen_at, last_seen_at, resolved_at, review_state)
-                         VALUES (1, '', ?1, 'high', ?2, '*', x'00', 'd', 1, ?3, ?3, ?4, ?5)",
-                        params![kind, n.to_string(), seen, gone, state],
+                         VALUES (?1, '', ?2, ?3, ?4, '*', x'00', 'd', 1, ?5, ?5, ?6, ?7)",
+                        params![1 + n % 3, kind, confidence, n.to_string(), seen, gone, state],
                     )
                     .unwrap();
                 }
             }
         }
-        let b = WeekBuckets::gather(conn, &weeks).unwrap();
+        let b = FindingsPass::gather(conn, &weeks).unwrap();
         for (i, w) in weeks.iter().enumerate() {
             let k = i + 1;
             let open = count(
                 conn,
-                &format!("SELECT count(*) FROM findings f WHERE {}", open_at(1)),
+                &format!("SELECT count(*) FROM findings f WHERE {OPEN_AT}"),
                 params![w.end_bound()],
             )
             .unwrap();
@@ -768,6 +821,56 @@ mod tests {
                 !b.open_by_kind(k).contains_key("phone_number"),
                 "false positives left out"
             );
+        }
+        // Files open at the end of the last two weeks, and those with a My
+        // Number of medium confidence or above.
+        for previous in [false, true] {
+            let w = if previous { this.previous() } else { this };
+            let files = |extra: &str| {
+                count(
+                    conn,
+                    &format!(
+                        "SELECT count(DISTINCT f.file_id) FROM findings f WHERE {OPEN_AT}{extra}"
+                    ),
+                    params![w.end_bound()],
+                )
+                .unwrap()
+            };
+            let t = b.totals(previous);
+            assert_eq!(t.open_files, files(""));
+            assert_eq!(
+                t.my_number_files,
+                files(" AND f.kind = 'my_number' AND f.confidence != 'low'")
+            );
+            let k = if previous {
+                TREND_WEEKS - 1
+            } else {
+                TREND_WEEKS
+            };
+            assert_eq!(t.open_findings, b.open_by_kind(k).values().sum::<i64>());
+        }
+        let mut per_file = HashMap::new();
+        let mut st = conn
+            .prepare(&format!(
+                "SELECT f.file_id, count(*), sum(f.kind = 'my_number' AND f.confidence != 'low') FROM findings f
+                 WHERE {OPEN_AT} GROUP BY f.file_id"
+            ))
+            .unwrap();
+        for row in st
+            .query_map(params![this.end_bound()], |r| {
+                Ok((r.get::<_, i64>(0)?, (r.get(1)?, r.get(2)?)))
+            })
+            .unwrap()
+        {
+            let (id, v): (i64, (i64, i64)) = row.unwrap();
+            per_file.insert(id, v);
+        }
+        assert!(per_file.len() == 3 && per_file.values().any(|v| v.1 > 0));
+        assert_eq!(per_file.len(), b.files.len());
+        for (id, (n, mine)) in per_file {
+            let f = &b.files[&id];
+            assert_eq!(f.counts.iter().map(|c| c.1).sum::<i64>(), n, "file {id}");
+            assert_eq!(f.my_numbers, mine, "file {id}");
         }
     }
 }

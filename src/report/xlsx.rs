@@ -8,9 +8,10 @@
 //! with a date format and counts are numbers, so that they sort and sum.
 //! List sheets use rust_xlsxwriter's constant-memory mode (rows go to a
 //! temporary file in the output directory as they are written), so a list
-//! of 100,000 files does not sit in memory twice; their column widths are
-//! therefore measured in a first pass over the data, before any row is
-//! written. Every figure is the [`WeeklyReport`]'s.
+//! of 100,000 files does not sit in memory twice; column widths are
+//! measured while the rows are written and set afterwards (the column
+//! definitions are written when the workbook is saved, in this mode too).
+//! Every figure is the [`WeeklyReport`]'s.
 
 use std::path::Path;
 
@@ -142,34 +143,20 @@ fn write_cell(
     Ok(())
 }
 
-/// Writes a list sheet: widths measured over every row first (constant
-/// memory: nothing can be changed once rows are out), then the header
-/// (frozen, with an autofilter) and the rows. Returns the rows written.
-fn list_sheet<'a, T: 'a, I>(
+/// Writes a list sheet: the header (frozen, with an autofilter), the rows,
+/// and column widths that fit the widest value. Returns the rows written.
+fn list_sheet<'a, T: 'a>(
     wb: &mut Workbook,
     f: &Formats,
     name: &str,
     headers: &[String],
-    items: I,
+    items: impl Iterator<Item = &'a T>,
     row: impl Fn(&T) -> Vec<Cell>,
-) -> Result<u32, XlsxError>
-where
-    I: Iterator<Item = &'a T> + Clone,
-{
+) -> Result<u32, XlsxError> {
     // The header's dropdown arrow needs about two more units.
     let mut widths: Vec<usize> = headers.iter().map(|h| display_width(h) + 2).collect();
-    for item in items.clone() {
-        for (i, c) in row(item).iter().enumerate() {
-            if let Some(w) = widths.get_mut(i) {
-                *w = (*w).max(c.width());
-            }
-        }
-    }
     let ws = wb.add_worksheet_with_constant_memory()?;
     ws.set_name(name)?;
-    for (i, w) in widths.iter().enumerate() {
-        ws.set_column_width(i as u16, ((*w + 2) as f64).clamp(6.0, MAX_WIDTH))?;
-    }
     ws.set_freeze_panes(1, 0)?;
     for (i, h) in headers.iter().enumerate() {
         ws.write_string_with_format(0, i as u16, h, &f.header)?;
@@ -178,8 +165,14 @@ where
     for item in items {
         r += 1;
         for (i, c) in row(item).iter().enumerate() {
+            if let Some(w) = widths.get_mut(i) {
+                *w = (*w).max(c.width());
+            }
             write_cell(ws, f, r, i as u16, c)?;
         }
+    }
+    for (i, w) in widths.iter().enumerate() {
+        ws.set_column_width(i as u16, ((*w + 2) as f64).clamp(6.0, MAX_WIDTH))?;
     }
     ws.autofilter(0, 0, r, headers.len().saturating_sub(1) as u16)?;
     Ok(r)
@@ -193,10 +186,10 @@ fn kinds_text(counts: impl IntoIterator<Item = (String, i64)>, lang: Lang) -> St
         .join(t(lang, "、", ", "))
 }
 
-fn flags_text(flags: &[String], lang: Lang) -> String {
+fn flags_text(flags: &[impl AsRef<str>], lang: Lang) -> String {
     flags
         .iter()
-        .map(|n| labels::flag(n, lang))
+        .map(|n| labels::flag(n.as_ref(), lang))
         .collect::<Vec<_>>()
         .join(t(lang, "、", ", "))
 }
@@ -300,7 +293,7 @@ pub fn write_weekly(report: &WeeklyReport, lang: Lang, path: &Path) -> Result<()
             let outside = o
                 .flags
                 .iter()
-                .any(|n| n == Flag::MyNumberOutsideArea.as_str());
+                .any(|n| *n == Flag::MyNumberOutsideArea.as_str());
             vec![
                 Cell::text(&o.root),
                 Cell::text(&o.path),
