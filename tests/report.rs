@@ -375,8 +375,25 @@ fn check_html(dir: &Path, e: &Expected) {
     for tag in ["script", "link", "img", "iframe", "object", "embed"] {
         assert_eq!(doc.select(&sel(tag)).count(), 0, "<{tag}> in the report");
     }
-    for attr in ["src", "href"] {
-        assert_eq!(doc.select(&sel(&format!("[{attr}]"))).count(), 0, "{attr}=");
+    assert_eq!(doc.select(&sel("[src]")).count(), 0, "src=");
+    // Links only within the page (the contents), each to a section there.
+    let links: Vec<&str> = doc
+        .select(&sel("[href]"))
+        .filter_map(|a| a.value().attr("href"))
+        .collect();
+    assert!(
+        links.len() >= 10,
+        "the contents link every section: {links:?}"
+    );
+    for href in links {
+        let id = href
+            .strip_prefix('#')
+            .unwrap_or_else(|| panic!("href={href}: not within the page"));
+        assert_eq!(
+            doc.select(&sel(&format!("section[id=\"{id}\"]"))).count(),
+            1,
+            "href={href}: no such section"
+        );
     }
     for (i, _) in html.match_indices("http") {
         assert!(

@@ -103,7 +103,7 @@ pub fn write_findings(
                 memo(&mut confidences, &r.confidence, |c| {
                     labels::confidence(c, lang)
                 }),
-                &r.location,
+                &labels::location(&r.location, lang),
                 &r.masked,
                 memo(&mut states, &r.state, |s| labels::state(s, lang)),
                 &clock.time(&r.first_seen),

@@ -377,6 +377,10 @@ th, td { border: 1px solid var(--line); padding: 4px 8px; text-align: left; vert
 th { background: var(--head); font-weight: bold; white-space: nowrap; }
 td.num, th.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
 td.path { word-break: break-all; }
+/* Figure tables of two to four columns: as wide as their content, so that
+   a count stands next to its label. */
+table[data-list="files_by_flag"], table[data-list="open_by_kind"],
+table[data-list="unreadable_by_reason"], table[data-list="my_number_files_by_root"] { width: auto; min-width: 50%; }
 td.nowrap { white-space: nowrap; }
 tr:nth-child(even) td { background: #fafbfc; }
 .more { color: var(--muted); font-size: 13px; margin: 2px 0 0; }
@@ -386,8 +390,15 @@ figure svg { width: 100%; height: auto; display: block; }
 .legend { list-style: none; padding: 0; margin: 4px 0 0; display: flex; flex-wrap: wrap; gap: 4px 16px; font-size: 13px; }
 .legend .swatch { display: inline-block; width: 12px; height: 12px; margin-right: 5px; vertical-align: -1px; border-radius: 2px; }
 .reasons { margin: 0; padding-left: 18px; }
+nav.contents { margin: 14px 0 0; padding: 8px 12px; background: var(--head); border-radius: 6px; font-size: 13.5px; }
+nav.contents .label { font-weight: bold; margin-right: 10px; }
+nav.contents ul { display: inline; list-style: none; margin: 0; padding: 0; }
+nav.contents li { display: inline-block; margin: 2px 14px 2px 0; white-space: nowrap; }
+nav.contents a { color: #1d4f91; text-decoration: none; }
+nav.contents .count { color: var(--muted); }
+nav.contents .count.some { color: var(--bad); font-weight: bold; }
 footer { margin-top: 40px; border-top: 1px solid var(--line); padding-top: 8px; color: var(--muted); font-size: 13px; }
-@media print { body { max-width: none; padding: 0; } h2 { break-after: avoid; } tr { break-inside: avoid; } }
+@media print { body { max-width: none; padding: 0; } nav.contents { display: none; } h2 { break-after: avoid; } tr { break-inside: avoid; } }
 "#;
 
 /// A summary figure: this week, last week, and whether a rise is bad news.
@@ -437,6 +448,88 @@ fn section(out: &mut String, id: &str, title: &str, note: &str) {
         esc(title),
         esc(note)
     );
+}
+
+/// The page's contents: a link to each section, with the length of each
+/// list, so that a reader sees at once which lists need attention and
+/// jumps past the long ones.
+fn contents(out: &mut String, r: &WeeklyReport, lang: Lang) {
+    let unreadable: i64 = r.unreadable_by_reason.values().sum();
+    let entries: [(&str, &str, Option<i64>); 11] = [
+        ("summary", t(lang, "概要", "Summary"), None),
+        (
+            "trend",
+            t(lang, "未対応の推移", "Open findings over 12 weeks"),
+            None,
+        ),
+        ("flow", t(lang, "新規と解消", "New and resolved"), None),
+        (
+            "my_number_roots",
+            t(lang, "マイナンバー（課別）", "My Number by root"),
+            None,
+        ),
+        (
+            "new_high",
+            t(
+                lang,
+                "今週の確度「高」の検出",
+                "New high-confidence findings",
+            ),
+            Some(r.new_high.len() as i64),
+        ),
+        (
+            "outside_area",
+            Flag::MyNumberOutsideArea.label(lang),
+            Some(r.outside_area.len() as i64),
+        ),
+        (
+            "retention_expired",
+            t(lang, "保存期間満了", "Retention expired"),
+            Some(r.retention_expired.len() as i64),
+        ),
+        (
+            "outbound",
+            Flag::OutboundLeakCandidate.label(lang),
+            Some(r.outbound.len() as i64),
+        ),
+        (
+            "breach_hints",
+            Flag::BreachReportHint.label(lang),
+            Some(r.breach_hints.len() as i64),
+        ),
+        (
+            "unreadable",
+            t(lang, "読めなかったファイル", "Unreadable files"),
+            Some(unreadable),
+        ),
+        (
+            "review",
+            t(lang, "レビュー", "Review activity"),
+            Some(r.review.len() as i64),
+        ),
+    ];
+    let _ = write!(
+        out,
+        r#"<nav class="contents"><span class="label">{}</span><ul>"#,
+        t(lang, "目次", "Contents")
+    );
+    for (id, label, n) in entries {
+        let _ = match n {
+            Some(n) => write!(
+                out,
+                r##"<li><a href="#{id}">{}</a><span class="count{}">{}</span></li>"##,
+                esc(label),
+                // Review activity is good news; every other list is work to do.
+                if n > 0 && id != "review" { " some" } else { "" },
+                match lang {
+                    Lang::Ja => format!("（{}）", number(n)),
+                    Lang::En => format!(" ({})", number(n)),
+                }
+            ),
+            None => write!(out, r##"<li><a href="#{id}">{}</a></li>"##, esc(label)),
+        };
+    }
+    out.push_str("</ul></nav>");
 }
 
 /// A cell: escaped text, a number, a path, or pre-escaped HTML.
@@ -590,6 +683,7 @@ pub fn render(r: &WeeklyReport, lang: Lang) -> Result<String, HtmlError> {
         ),
     };
     o.push_str("</header>");
+    contents(&mut o, r, lang);
 
     // Summary figures.
     // A report of the week under way counts up to the time it was made.
@@ -942,9 +1036,10 @@ pub fn render(r: &WeeklyReport, lang: Lang) -> Result<String, HtmlError> {
         ),
         lang,
         |f| {
+            let location = labels::location(&f.location, lang);
             let place = match &f.member {
-                Some(m) => format!("{} {}", m, f.location),
-                None => f.location.clone(),
+                Some(m) => format!("{m} {location}"),
+                None => location,
             };
             vec![
                 Td::NoWrap(labels::time_jst(&f.first_seen)),

@@ -70,6 +70,40 @@ pub fn action(name: &str, lang: Lang) -> String {
     }
 }
 
+/// A finding's stored location (`line 6 column 5`, `page 2`, `Sheet1!B3`,
+/// as `crate::text::Location` writes it) in the report's language: the
+/// common forms become `6 行 5 列`, `2 ページ` …; anything else (sheet
+/// cells, named parts) is shown as stored.
+pub fn location(stored: &str, lang: Lang) -> String {
+    if lang == Lang::En {
+        return stored.to_string();
+    }
+    let (text, ocr) = match stored.strip_suffix(" (OCR)") {
+        Some(t) => (t, "（OCR）"),
+        None => (stored, ""),
+    };
+    let num = |s: &str| s.parse::<u64>().ok();
+    let words: Vec<&str> = text.split(' ').collect();
+    let ja = match words.as_slice() {
+        ["line", l, "column", c] => num(l).zip(num(c)).map(|(l, c)| format!("{l} 行 {c} 列")),
+        ["line", l] => num(l).map(|l| format!("{l} 行目")),
+        ["page", p] => num(p).map(|p| format!("{p} ページ")),
+        ["paragraph", p] => num(p).map(|p| format!("第 {p} 段落")),
+        ["comment", n] => num(n).map(|n| format!("コメント {n}")),
+        ["text", "box", n] => num(n).map(|n| format!("テキストボックス {n}")),
+        ["body"] => Some("本文".to_string()),
+        ["subject"] => Some("件名".to_string()),
+        ["header"] => Some("ヘッダー".to_string()),
+        ["file", "name"] => Some("ファイル名".to_string()),
+        ["image"] => Some("画像".to_string()),
+        _ => None,
+    };
+    match ja {
+        Some(j) => format!("{j}{ocr}"),
+        None => stored.to_string(),
+    }
+}
+
 /// A stored timestamp (RFC 3339 UTC) as a date and time in Japan
 /// (`2026-11-24 17:05`); the text itself when it is not one.
 pub fn time_jst(stored: &str) -> String {
@@ -185,6 +219,19 @@ mod tests {
         // 15:00 UTC is midnight in Japan.
         assert_eq!(time_jst("2026-11-22T15:00:00.000Z"), "2026-11-23 00:00");
         assert_eq!(time_jst("not a time"), "not a time");
+    }
+
+    #[test]
+    fn locations_in_japanese() {
+        assert_eq!(location("line 6 column 5", Lang::Ja), "6 行 5 列");
+        assert_eq!(location("line 12", Lang::Ja), "12 行目");
+        assert_eq!(location("page 3", Lang::Ja), "3 ページ");
+        assert_eq!(location("page 3 (OCR)", Lang::Ja), "3 ページ（OCR）");
+        assert_eq!(location("paragraph 4", Lang::Ja), "第 4 段落");
+        assert_eq!(location("file name", Lang::Ja), "ファイル名");
+        assert_eq!(location("名簿!B3", Lang::Ja), "名簿!B3");
+        assert_eq!(location("line x column 5", Lang::Ja), "line x column 5");
+        assert_eq!(location("line 6 column 5", Lang::En), "line 6 column 5");
     }
 
     #[test]

@@ -237,7 +237,7 @@ pub fn write_weekly(report: &WeeklyReport, lang: Lang, path: &Path) -> Result<()
                 Cell::text(&i.root),
                 Cell::text(&i.path),
                 Cell::text(i.member.clone().unwrap_or_default()),
-                Cell::text(&i.location),
+                Cell::text(labels::location(&i.location, lang)),
                 Cell::text(labels::state(&i.state, lang)),
                 Cell::Int(i.id),
             ]
