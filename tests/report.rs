@@ -780,6 +780,7 @@ fn weekly_report_figures_equal_the_store_in_every_format() {
     check_csv(&out, &e);
     let json: Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(json["schema_version"], 1);
     assert_eq!(json["week"], week().label());
     assert_eq!(json["totals"]["open_findings"], e.open_findings);
     assert_eq!(json["totals"]["my_number_files"], e.my_number_files);

@@ -226,9 +226,16 @@ pub struct ReviewItem {
     pub findings: i64,
 }
 
+/// The version of `report.json`'s layout (README.md, "report.json"):
+/// raised when a field changes meaning or goes; new fields may be added
+/// without raising it.
+pub const REPORT_SCHEMA_VERSION: u32 = 1;
+
 /// Everything the weekly report says.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WeeklyReport {
+    /// [`REPORT_SCHEMA_VERSION`].
+    pub schema_version: u32,
     pub week: String,
     pub week_start: Date,
     pub week_end: Date,
@@ -670,6 +677,7 @@ impl WeeklyReport {
         step("totals");
 
         Ok(WeeklyReport {
+            schema_version: REPORT_SCHEMA_VERSION,
             week: week.label(),
             week_start: week.start,
             week_end: week.end,
