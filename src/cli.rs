@@ -159,6 +159,11 @@ pub struct ScanArgs {
     /// start, but a hostile file can then take the whole scan down.
     #[arg(long)]
     pub no_isolation: bool,
+
+    /// A service configuration whose records rules (retention, My Number
+    /// areas, holds) add each file's records flags to the JSONL `flags`.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 /// A calendar day, `YYYY-MM-DD`.

@@ -197,6 +197,29 @@ fn retention_dates_holds_and_areas_on_a_seeded_share() {
         "{released}"
     );
 
+    // `scan --config` puts the files' records flags on their JSONL lines.
+    let (code, out, err) = run(&[
+        "scan",
+        "--format",
+        "jsonl",
+        "--config",
+        cfg.to_str().unwrap(),
+        dir.path().join("share").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let lines = jsonl(&out);
+    let meibo_lines: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["path"].as_str().unwrap().ends_with("名簿.csv"))
+        .collect();
+    assert!(!meibo_lines.is_empty());
+    for l in meibo_lines {
+        assert!(
+            flags(l).contains(&"my_number_outside_area".to_string()),
+            "{l}"
+        );
+    }
+
     // --flag selects; explain says why, in both languages.
     let (_, out, _) = run(&[
         "records",
