@@ -11,16 +11,22 @@
 //! what was not checked.
 
 pub mod delimited;
+pub mod doc;
 pub mod docx;
 pub mod encoding;
 pub mod image;
 pub mod mail;
 pub mod msg;
 pub mod ocr;
+pub mod ole_props;
 pub mod pdf;
 pub mod plain;
+pub mod ppt;
 pub mod pptx;
+pub mod rtf;
 pub mod spreadsheet;
+pub mod table;
+pub mod tnef;
 pub mod xml;
 pub mod zip;
 
@@ -150,6 +156,8 @@ pub enum Format {
     /// `EncryptedPackage`).
     EncryptedOffice,
     Rtf,
+    /// Outlook/Exchange rich-text mail (winmail.dat, application/ms-tnef).
+    Tnef,
     Eml,
     Mbox,
     Image(&'static str),
@@ -180,6 +188,7 @@ impl Format {
             Format::Ole => "ole (compound file)",
             Format::EncryptedOffice => "encrypted office document",
             Format::Rtf => "rtf",
+            Format::Tnef => "tnef (winmail.dat)",
             Format::Eml => "eml",
             Format::Mbox => "mbox",
             Format::Image(n) => n,
@@ -273,6 +282,9 @@ impl Format {
         if head.starts_with(b"{\\rtf") {
             return Format::Rtf;
         }
+        if head.starts_with(&tnef::SIGNATURE) {
+            return Format::Tnef;
+        }
         if matches!(ext, "jtd" | "jtdc") {
             return Format::Jtd;
         }
@@ -324,6 +336,7 @@ pub fn format_name_static(name: &str) -> Option<&'static str> {
         Format::Ole,
         Format::EncryptedOffice,
         Format::Rtf,
+        Format::Tnef,
         Format::Eml,
         Format::Mbox,
         Format::Image("png"),
@@ -587,6 +600,10 @@ impl Default for Dispatcher {
                 Box::new(image::Image),
                 Box::new(mail::Mail),
                 Box::new(msg::Msg),
+                Box::new(doc::Doc),
+                Box::new(ppt::Ppt),
+                Box::new(rtf::Rtf),
+                Box::new(tnef::Tnef),
             ],
         }
     }
@@ -637,9 +654,20 @@ impl Dispatcher {
         budget: &mut ScanBudget,
         units: &mut dyn UnitSink,
     ) -> Result<Dispatched, (Format, ExtractError)> {
-        let format = Format::sniff(name, data);
+        let mut format = Format::sniff(name, data);
         if format == Format::Binary {
             return Ok(Dispatched::Skipped);
+        }
+        if matches!(
+            format,
+            Format::Doc | Format::Xls | Format::Ppt | Format::Msg | Format::Ole
+        ) {
+            // The directory names that sniffing sees include those of
+            // embedded objects (a chart's Workbook in a Word file): the
+            // root streams tell the application.
+            if let Some(f) = ole_props::root_format(data) {
+                format = f;
+            }
         }
         budget.check_depth(&member).map_err(|e| (format, e))?;
         if format == Format::EncryptedOffice {

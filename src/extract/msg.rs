@@ -9,7 +9,10 @@
 //! (`attachments/NAME` read as a message of its own). 8-bit strings are
 //! decoded with the message's code page (PR_MESSAGE_CODEPAGE or
 //! PR_INTERNET_CPID; CP932 when neither is set). A body kept only as
-//! compressed RTF is not read yet.
+//! compressed RTF (PR_RTF_COMPRESSED, LZFu or uncompressed "MELA") is
+//! decompressed and read with the RTF reader; one that fails its checks
+//! is reported `corrupt` while the rest of the message is still read. The
+//! submit (else delivery, else creation) time is the message's date.
 
 use std::io::{Cursor, Read};
 use std::path::{Path, PathBuf};
@@ -17,7 +20,10 @@ use std::path::{Path, PathBuf};
 use encoding_rs::Encoding;
 
 use super::mail::{strip_signature, MailMeta};
-use super::{ExtractContext, ExtractError, Extractor, Format, MemberPath, UnreadableReason};
+use super::ole_props::filetime_to_jst_date;
+use super::{
+    DocumentMeta, ExtractContext, ExtractError, Extractor, Format, MemberPath, UnreadableReason,
+};
 use crate::text::{Location, TextUnit};
 
 /// Reads Outlook messages.
@@ -131,6 +137,23 @@ fn props_codepage(props: &[u8], header: usize) -> Option<u32> {
     cpid
 }
 
+/// The message's date from a `__properties_version1.0` stream: submit,
+/// else delivery, else creation time (PT_SYSTIME, UTC), as a date in Japan.
+fn props_date(props: &[u8], header: usize) -> Option<jiff::civil::Date> {
+    let mut times: [Option<u64>; 3] = [None; 3];
+    for e in props.get(header..)?.chunks_exact(16) {
+        let tag = u32::from_le_bytes([e[0], e[1], e[2], e[3]]);
+        let value = u64::from_le_bytes([e[8], e[9], e[10], e[11], e[12], e[13], e[14], e[15]]);
+        match tag {
+            0x0039_0040 => times[0] = Some(value), // PR_CLIENT_SUBMIT_TIME
+            0x0E06_0040 => times[1] = Some(value), // PR_MESSAGE_DELIVERY_TIME
+            0x3007_0040 => times[2] = Some(value), // PR_CREATION_TIME
+            _ => {}
+        }
+    }
+    times.into_iter().flatten().find_map(filetime_to_jst_date)
+}
+
 fn domain_of(address: &str) -> Option<String> {
     address
         .rsplit_once('@')
@@ -166,9 +189,19 @@ fn read_message(
 ) -> Result<(), ExtractError> {
     cx.budget.check_depth(member)?;
     let limit = cx.budget.bytes_left().min(256 * 1024 * 1024);
-    let cp = stream(cf, &dir.join("__properties_version1.0"), 1 << 20)
-        .and_then(|p| props_codepage(&p, header))
+    let props = stream(cf, &dir.join("__properties_version1.0"), 1 << 20);
+    let cp = props
+        .as_deref()
+        .and_then(|p| props_codepage(p, header))
         .unwrap_or(932);
+    if let Some(created) = props.as_deref().and_then(|p| props_date(p, header)) {
+        cx.units.metadata(
+            member,
+            DocumentMeta {
+                created: Some(created),
+            },
+        );
+    }
     let mut st = Storage {
         cf,
         dir: dir.clone(),
@@ -205,10 +238,26 @@ fn read_message(
     }
     let body = match st.string(&dir, 0x1000).filter(|b| !b.trim().is_empty()) {
         Some(b) => Some(b),
-        None => st.binary(&dir, 0x1013).map(|h| {
-            let html = st.encoding.decode_without_bom_handling(&h).0.into_owned();
-            mail_parser::decoders::html::html_to_text(&html)
-        }),
+        None => match st.binary(&dir, 0x1013) {
+            Some(h) => {
+                let html = st.encoding.decode_without_bom_handling(&h).0.into_owned();
+                Some(mail_parser::decoders::html::html_to_text(&html))
+            }
+            // Only compressed RTF (Outlook's rich-text mail).
+            None => match st.binary(&dir, 0x1009) {
+                Some(packed) => {
+                    cx.budget.charge_bytes(packed.len() as u64)?;
+                    match super::rtf::decompress(&packed).and_then(|r| super::rtf::body_text(&r)) {
+                        Ok(t) => Some(t),
+                        Err(e) => {
+                            cx.units.unreadable(member, Format::Msg, e);
+                            None
+                        }
+                    }
+                }
+                None => None,
+            },
+        },
     };
     if let Some(body) = body {
         let body = if internal_sender {

@@ -1,0 +1,150 @@
+//! Shared helpers for the OLE compound-file formats (legacy Word, PowerPoint
+//! and Excel, Outlook `.msg`): bounded stream reads, which application a
+//! compound file belongs to (by its root streams, not by names that an
+//! embedded object may add to the directory), and the creation date in the
+//! `\x05SummaryInformation` property set (MS-OLEPS, PIDSI_CREATE_DTM), which
+//! records rules need for retention.
+
+use std::io::{Cursor, Read, Seek};
+use std::path::Path;
+
+use super::Format;
+
+/// Microsoft's epoch (1601-01-01) to the Unix epoch, in seconds.
+const FILETIME_UNIX_OFFSET: i64 = 11_644_473_600;
+
+/// The property id of the creation time in the SummaryInformation set.
+const PIDSI_CREATE_DTM: u32 = 0x0C;
+/// VT_FILETIME.
+const VT_FILETIME: u16 = 0x0040;
+
+/// Reads a stream of `cf`, at most `limit` bytes; `None` when it is absent
+/// or unreadable.
+pub fn read_stream<F: Read + Seek>(
+    cf: &mut cfb::CompoundFile<F>,
+    path: impl AsRef<Path>,
+    limit: u64,
+) -> Option<Vec<u8>> {
+    let mut s = cf.open_stream(path).ok()?;
+    let mut buf = Vec::new();
+    (&mut s).take(limit).read_to_end(&mut buf).ok()?;
+    Some(buf)
+}
+
+/// The application of a compound file, from the streams and storages at
+/// its root. `None` when the file does not open as a compound file.
+pub fn root_format(data: &[u8]) -> Option<Format> {
+    let cf = cfb::CompoundFile::open(Cursor::new(data)).ok()?;
+    let names: Vec<String> = cf
+        .read_root_storage()
+        .map(|e| e.name().to_string())
+        .collect();
+    let has = |n: &str| names.iter().any(|x| x == n);
+    Some(if has("EncryptedPackage") {
+        Format::EncryptedOffice
+    } else if has("WordDocument") {
+        Format::Doc
+    } else if has("PowerPoint Document") {
+        Format::Ppt
+    } else if has("Workbook") || has("Book") {
+        Format::Xls
+    } else if names.iter().any(|n| n.starts_with("__substg1.0_")) {
+        Format::Msg
+    } else {
+        return None;
+    })
+}
+
+/// A FILETIME (100 ns ticks since 1601-01-01 UTC) as a civil date in Japan.
+/// Japan has kept UTC+9 without daylight saving since 1951, so a fixed
+/// offset gives the same date as the tz database for every Office file.
+/// Zero and out-of-range values (unset fields) give `None`.
+pub fn filetime_to_jst_date(ticks: u64) -> Option<jiff::civil::Date> {
+    if ticks == 0 {
+        return None;
+    }
+    let secs = i64::try_from(ticks / 10_000_000).ok()? - FILETIME_UNIX_OFFSET;
+    let ts = jiff::Timestamp::from_second(secs).ok()?;
+    let date = ts
+        .to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(9)))
+        .date();
+    // Office writes 1601-01-01 or garbage for "never"; documents are younger.
+    (date.year() >= 1980).then_some(date)
+}
+
+fn u16_at(b: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_le_bytes(b.get(at..at + 2)?.try_into().ok()?))
+}
+
+fn u32_at(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
+}
+
+/// PIDSI_CREATE_DTM of a SummaryInformation property-set stream.
+pub fn summary_created(stream: &[u8]) -> Option<jiff::civil::Date> {
+    // PropertySetStream: byte order 0xFFFE, version, system id, CLSID,
+    // the number of sets, then FMTID0 (16 bytes) and the offset of set 0.
+    if u16_at(stream, 0)? != 0xFFFE || u32_at(stream, 24)? == 0 {
+        return None;
+    }
+    let set = usize::try_from(u32_at(stream, 44)?).ok()?;
+    let count = u32_at(stream, set + 4)?;
+    // Each property: (id, offset from the set's start), 8 bytes.
+    for i in 0..count.min(1024) as usize {
+        let entry = set + 8 + i * 8;
+        let id = u32_at(stream, entry)?;
+        if id != PIDSI_CREATE_DTM {
+            continue;
+        }
+        let at = set.checked_add(usize::try_from(u32_at(stream, entry + 4)?).ok()?)?;
+        if u16_at(stream, at)? != VT_FILETIME {
+            return None;
+        }
+        let low = u64::from(u32_at(stream, at + 4)?);
+        let high = u64::from(u32_at(stream, at + 8)?);
+        return filetime_to_jst_date(high << 32 | low);
+    }
+    None
+}
+
+/// The creation date recorded in a compound file's SummaryInformation.
+pub fn created_date<F: Read + Seek>(cf: &mut cfb::CompoundFile<F>) -> Option<jiff::civil::Date> {
+    let stream = read_stream(cf, "/\u{5}SummaryInformation", 1 << 20)?;
+    summary_created(&stream)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A SummaryInformation stream with one FILETIME property.
+    fn summary(ticks: u64) -> Vec<u8> {
+        let mut s = vec![0xFE, 0xFF, 0, 0, 0, 0, 0, 0];
+        s.extend_from_slice(&[0; 16]); // CLSID
+        s.extend_from_slice(&1u32.to_le_bytes());
+        s.extend_from_slice(&[0xE0; 16]); // FMTID
+        s.extend_from_slice(&48u32.to_le_bytes());
+        // The set: size, count, (id, offset), value.
+        s.extend_from_slice(&28u32.to_le_bytes());
+        s.extend_from_slice(&1u32.to_le_bytes());
+        s.extend_from_slice(&PIDSI_CREATE_DTM.to_le_bytes());
+        s.extend_from_slice(&16u32.to_le_bytes());
+        s.extend_from_slice(&u32::from(VT_FILETIME).to_le_bytes());
+        s.extend_from_slice(&ticks.to_le_bytes());
+        s
+    }
+
+    #[test]
+    fn creation_date_is_the_japanese_civil_date() {
+        // 2024-03-31T20:00:00Z is 2024-04-01 05:00 in Japan.
+        let secs = 1_711_915_200i64 + FILETIME_UNIX_OFFSET;
+        let ticks = secs as u64 * 10_000_000;
+        assert_eq!(
+            summary_created(&summary(ticks)),
+            Some(jiff::civil::date(2024, 4, 1))
+        );
+        assert_eq!(summary_created(&summary(0)), None);
+        assert_eq!(summary_created(&summary(ticks)[..50]), None);
+        assert_eq!(summary_created(b""), None);
+    }
+}
