@@ -117,6 +117,9 @@ pub struct RtfDoc {
     pub items: Vec<(&'static str, String)>,
     /// `\info{\creatim\yr\mo\dy}`: the writer's local date.
     pub created: Option<jiff::civil::Date>,
+    /// Whether the document's closing brace was reached (a truncated copy
+    /// ends before it).
+    pub complete: bool,
 }
 
 /// A piece of the body.
@@ -411,7 +414,7 @@ const SKIPPED: &[&str] = &[
 ];
 
 /// Starred destinations that hold document text (others are skipped).
-const STARRED_KEPT: &[&str] = &["shpinst", "shptxt", "fldrslt"];
+const STARRED_KEPT: &[&str] = &["shpinst", "shptxt", "fldrslt", "annotation"];
 
 impl Reader {
     fn open_group(&mut self) -> Result<(), ExtractError> {
@@ -620,7 +623,8 @@ pub fn parse(data: &[u8]) -> Result<RtfDoc, ExtractError> {
             }
             b'}' => {
                 if r.stack.len() <= 1 {
-                    break; // the document's closing brace
+                    r.doc.complete = true; // the document's closing brace
+                    break;
                 }
                 r.close_group();
                 starred = false;
@@ -763,6 +767,7 @@ impl Extractor for Rtf {
     ) -> Result<(), ExtractError> {
         cx.budget.charge_bytes(data.len() as u64)?;
         let doc = parse(data)?;
+        let complete = doc.complete;
         if doc.created.is_some() {
             cx.metadata(DocumentMeta {
                 created: doc.created,
@@ -825,6 +830,10 @@ impl Extractor for Rtf {
         }
         if !others.is_empty() {
             cx.unit(others.build())?;
+        }
+        if !complete {
+            // What was read is scanned; the file is still reported.
+            return Err(corrupt("rtf: the document ends before its closing brace"));
         }
         Ok(())
     }

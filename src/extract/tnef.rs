@@ -192,23 +192,25 @@ struct Attachment<'a> {
 /// One attribute of a TNEF stream: (level, id, data).
 type Attribute<'a> = (u8, u32, &'a [u8]);
 
-/// The attributes of a TNEF stream.
-fn attributes(data: &[u8]) -> Result<Vec<Attribute<'_>>, ExtractError> {
+/// The attributes of a TNEF stream, and whether it ends in the middle of one.
+fn attributes(data: &[u8]) -> Result<(Vec<Attribute<'_>>, bool), ExtractError> {
     if !data.starts_with(&SIGNATURE) {
         return Err(corrupt("tnef: no TNEF signature"));
     }
     let mut out = Vec::new();
     let mut at = 6usize;
+    let mut truncated = false;
     while at < data.len() {
         let (Some(&level), Some(id), Some(len)) =
             (data.get(at), u32_at(data, at + 1), u32_at(data, at + 5))
         else {
+            truncated = true;
             break;
         };
         let start = at + 9;
         let Some(value) = data.get(start..start.saturating_add(len as usize)) else {
             // A truncated attribute: what came before is kept.
-            tracing::debug!("tnef: attribute runs past the end");
+            truncated = true;
             break;
         };
         out.push((level, id, value));
@@ -217,7 +219,7 @@ fn attributes(data: &[u8]) -> Result<Vec<Attribute<'_>>, ExtractError> {
     if out.is_empty() {
         return Err(corrupt("tnef: no attributes"));
     }
-    Ok(out)
+    Ok((out, truncated))
 }
 
 impl Extractor for Tnef {
@@ -233,7 +235,7 @@ impl Extractor for Tnef {
         cx: &mut ExtractContext<'_>,
     ) -> Result<(), ExtractError> {
         cx.budget.charge_bytes(data.len() as u64)?;
-        let attrs = attributes(data)?;
+        let (attrs, truncated) = attributes(data)?;
         let mut enc: &'static Encoding = encoding_rs::SHIFT_JIS;
         for (_, id, v) in &attrs {
             if id & 0xFFFF == att::OEM_CODEPAGE {
@@ -341,6 +343,10 @@ impl Extractor for Tnef {
             .unwrap_or_else(|| format!("attachment-{}", i + 1));
             cx.member(&format!("attachments/{name}"), data)?;
         }
+        if truncated {
+            // What was read is scanned; the file is still reported.
+            return Err(corrupt("tnef: the stream ends inside an attribute"));
+        }
         Ok(())
     }
 }
@@ -391,8 +397,10 @@ mod tests {
         props.extend_from_slice(&0x3705u16.to_le_bytes());
         props.extend_from_slice(&1u32.to_le_bytes());
         t.extend(attr(2, 0x0006_9005, &props));
-        let attrs = attributes(&t).unwrap();
+        let (attrs, truncated) = attributes(&t).unwrap();
         assert_eq!(attrs.len(), 2);
+        assert!(!truncated);
+        assert!(attributes(&t[..t.len() - 3]).unwrap().1);
         let p = mapi_props(attrs[1].2);
         assert_eq!(p.len(), 2);
         assert_eq!(
