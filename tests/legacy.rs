@@ -241,3 +241,21 @@ fn damaged_copies_never_panic_in_process() {
         }
     }
 }
+
+#[test]
+fn compressed_rtf_from_an_independent_implementation() {
+    // shinseisho.rtf compressed by the compressed-rtf package (LZFu, CRC).
+    let packed = std::fs::read(root().join(fixture("legacy/shinseisho.rtf.lzfu"))).unwrap();
+    let rtf = mamori::extract::rtf::decompress(&packed).unwrap();
+    let original = std::fs::read(root().join(fixture("legacy/shinseisho.rtf"))).unwrap();
+    assert_eq!(rtf, original);
+    let text = mamori::extract::rtf::body_text(&rtf).unwrap();
+    assert!(text.contains("申請者氏名　山田 太郎"), "{text}");
+    assert!(text.contains("鈴木 花子\t"), "table cells: {text}");
+    // A flipped byte fails the CRC: corrupt, not garbage.
+    let mut bad = packed.clone();
+    let last = bad.len() - 1;
+    bad[last] ^= 0x40;
+    let e = mamori::extract::rtf::decompress(&bad).unwrap_err();
+    assert_eq!(e.reason, mamori::extract::UnreadableReason::Corrupt);
+}

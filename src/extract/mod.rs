@@ -148,6 +148,9 @@ pub enum Format {
     /// OLE compound file: legacy .doc / .xls / .ppt / Outlook .msg / 一太郎.
     Doc,
     Xls,
+    /// Excel 2.x-4.0 worksheets (BIFF2-4, a bare record stream, not OLE):
+    /// calamine does not read them.
+    XlsBiff4,
     Ppt,
     Msg,
     Jtd,
@@ -182,6 +185,7 @@ impl Format {
             Format::Zip => "zip",
             Format::Doc => "doc (Word 97-2003)",
             Format::Xls => "xls (Excel 97-2003)",
+            Format::XlsBiff4 => "xls (Excel 2.x-4.0)",
             Format::Ppt => "ppt (PowerPoint 97-2003)",
             Format::Msg => "msg (Outlook)",
             Format::Jtd => "jtd (一太郎)",
@@ -285,6 +289,17 @@ impl Format {
         if head.starts_with(&tnef::SIGNATURE) {
             return Format::Tnef;
         }
+        // A BIFF2/3/4 BOF record (0x0009, 0x0209, 0x0409) opens an Excel
+        // 2.x-4.0 file.
+        if matches!(ext, "xls" | "xlw")
+            && head.len() >= 4
+            && head[0] == 0x09
+            && matches!(head[1], 0x00 | 0x02 | 0x04)
+            && matches!(head[2], 4 | 6 | 8)
+            && head[3] == 0
+        {
+            return Format::XlsBiff4;
+        }
         if matches!(ext, "jtd" | "jtdc") {
             return Format::Jtd;
         }
@@ -330,6 +345,7 @@ pub fn format_name_static(name: &str) -> Option<&'static str> {
         Format::Zip,
         Format::Doc,
         Format::Xls,
+        Format::XlsBiff4,
         Format::Ppt,
         Format::Msg,
         Format::Jtd,
@@ -768,6 +784,15 @@ mod tests {
             Format::sniff("export", b"Received: from x\r\nSubject: a\r\n\r\nbody"),
             Format::Eml
         );
+        assert_eq!(
+            Format::sniff("winmail", &[0x78, 0x9F, 0x3E, 0x22, 0, 0, 1]),
+            Format::Tnef
+        );
+        assert_eq!(
+            Format::sniff("old.xls", &[0x09, 0x04, 6, 0, 0, 0, 0x10, 0]),
+            Format::XlsBiff4
+        );
+        assert_eq!(Format::sniff("note.rtf", b"{\\rtf1\\ansi x}"), Format::Rtf);
     }
 
     #[test]
