@@ -410,7 +410,7 @@ mod tests {
         // Truncated anywhere: no panic.
         for cut in 0..t.len() {
             let _ = attributes(&t[..cut])
-                .map(|a| a.iter().map(|(_, _, v)| mapi_props(v).len()).sum::<usize>());
+                .map(|(a, _)| a.iter().map(|(_, _, v)| mapi_props(v).len()).sum::<usize>());
         }
         assert!(attributes(b"not tnef").is_err());
     }
