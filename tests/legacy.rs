@@ -221,12 +221,19 @@ fn damaged_copies_never_panic_in_process() {
     let mut files: Vec<std::path::PathBuf> = Vec::new();
     for dir in [
         "tests/fixtures/legacy",
+        "tests/fixtures/legacy/poi",
         "tests/realworld/doc",
         "tests/realworld/ppt",
         "tests/realworld/rtf",
     ] {
         for e in std::fs::read_dir(root().join(dir)).unwrap() {
-            files.push(e.unwrap().path());
+            let path = e.unwrap().path();
+            // (calamine panics on some damaged .xls: the scanner contains
+            // that, see tests/robustness.rs; this test is about the readers
+            // of this file's formats.)
+            if path.is_file() && path.extension().is_none_or(|e| e != "xls") {
+                files.push(path);
+            }
         }
     }
     files.push(root().join("tests/realworld/archive/tika_testWINMAIL.dat"));
@@ -258,4 +265,120 @@ fn compressed_rtf_from_an_independent_implementation() {
     bad[last] ^= 0x40;
     let e = mamori::extract::rtf::decompress(&bad).unwrap_err();
     assert_eq!(e.reason, mamori::extract::UnreadableReason::Corrupt);
+}
+
+#[test]
+fn excel_95_is_read_and_excel_3_and_4_are_unsupported_by_name() {
+    let lines = scan_jsonl(&[&fixture("legacy/poi")]);
+    for old in ["testEXCEL_3.xls", "testEXCEL_4.xls"] {
+        let l: Vec<_> = lines
+            .iter()
+            .filter(|l| l["path"].as_str().unwrap().ends_with(old))
+            .collect();
+        assert_eq!(l.len(), 1, "{old}: {lines:#?}");
+        assert_eq!(l[0]["reason"], "unsupported");
+        assert_eq!(l[0]["format"], "xls (Excel 2.x-4.0)");
+    }
+    // The TNEF files themselves are read (an image attachment without
+    // OCR is reported on its own member).
+    assert!(
+        !lines.iter().any(|l| l["kind"] == "unreadable"
+            && l["member"].is_null()
+            && !l["path"].as_str().unwrap().contains("EXCEL_")),
+        "{lines:#?}"
+    );
+    let (code, out, _) = run(&["extract", &fixture("legacy/poi/testEXCEL_95.xls")]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("── Feuil1!A1\nSample Excel Worksheet"),
+        "{out}"
+    );
+}
+
+#[test]
+fn real_outlook_tnef_files_and_a_hostile_one() {
+    let (code, out, _) = run(&[
+        "extract",
+        &fixture("legacy/poi/bug52400-winmail-simple.dat"),
+    ]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("── subject\nTesting TNEF Message")
+            && out.contains("This is the message body."),
+        "{out}"
+    );
+    assert!(
+        !out.contains("unreadable"),
+        "a trailing line end is no damage: {out}"
+    );
+    let (code, out, _) = run(&["extract", &fixture("legacy/poi/winmail-sample1.dat")]);
+    assert_eq!(code, 0);
+    assert!(out.contains("attachments/bookmark.htm"), "{out}");
+    // POI's out-of-memory case: read as TNEF, nothing to scan, no crash.
+    let data = std::fs::read(root().join("tests/fixtures/hostile/poi_oom.tnef")).unwrap();
+    let r = dispatch("oom.tnef", &data);
+    assert_eq!((r.units, r.unreadable), (0, 0));
+}
+
+/// A copy of a compound file without the streams whose names start with
+/// one of `drop` (to make a message that has only some of its bodies).
+fn without_streams(data: &[u8], drop: &[&str]) -> Vec<u8> {
+    use std::io::{Read, Write};
+    let mut src = cfb::CompoundFile::open(std::io::Cursor::new(data)).unwrap();
+    let entries: Vec<(std::path::PathBuf, bool)> = src
+        .walk()
+        .map(|e| (e.path().to_path_buf(), e.is_stream()))
+        .collect();
+    let mut dst = cfb::CompoundFile::create(std::io::Cursor::new(Vec::new())).unwrap();
+    for (path, is_stream) in entries {
+        if path == std::path::Path::new("/") {
+            continue;
+        }
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if drop.iter().any(|d| name.starts_with(d)) {
+            continue;
+        }
+        if is_stream {
+            let mut buf = Vec::new();
+            src.open_stream(&path)
+                .unwrap()
+                .read_to_end(&mut buf)
+                .unwrap();
+            dst.create_stream(&path).unwrap().write_all(&buf).unwrap();
+        } else {
+            dst.create_storage(&path).unwrap();
+        }
+    }
+    dst.flush().unwrap();
+    dst.into_inner().into_inner()
+}
+
+#[test]
+fn outlook_compressed_rtf_bodies() {
+    // quick.msg (Outlook) keeps its body as text and as compressed RTF;
+    // the RTF alone gives the same words.
+    let data = std::fs::read(root().join("tests/realworld/mail/poi_quick.msg")).unwrap();
+    let mut cf = cfb::CompoundFile::open(std::io::Cursor::new(&data[..])).unwrap();
+    let mut packed = Vec::new();
+    std::io::Read::read_to_end(
+        &mut cf.open_stream("/__substg1.0_10090102").unwrap(),
+        &mut packed,
+    )
+    .unwrap();
+    let rtf = mamori::extract::rtf::decompress(&packed).unwrap();
+    let text = mamori::extract::rtf::body_text(&rtf).unwrap();
+    assert!(
+        text.contains("The quick brown fox jumps over the lazy dog"),
+        "{text}"
+    );
+    // The same message without its text body: the body comes from the RTF.
+    let dir = tempfile::tempdir().unwrap();
+    let rtf_only = without_streams(&data, &["__substg1.0_1000", "__substg1.0_1013"]);
+    std::fs::write(dir.path().join("rtf_only.msg"), rtf_only).unwrap();
+    let (code, out, _) = run(&["extract", dir.path().join("rtf_only.msg").to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("── body\n") && out.contains("The quick brown fox jumps over the lazy dog"),
+        "{out}"
+    );
 }

@@ -204,7 +204,9 @@ fn attributes(data: &[u8]) -> Result<(Vec<Attribute<'_>>, bool), ExtractError> {
         let (Some(&level), Some(id), Some(len)) =
             (data.get(at), u32_at(data, at + 1), u32_at(data, at + 5))
         else {
-            truncated = true;
+            // Mail gateways leave a line end (or NULs) after the last
+            // attribute; anything else is a cut-off header.
+            truncated = !data[at..].iter().all(|b| matches!(b, b'\r' | b'\n' | 0));
             break;
         };
         let start = at + 9;
