@@ -676,6 +676,7 @@ impl Extractor for Doc {
                 .unwrap_or_default();
             let mut b = SegmentsBuilder::default();
             if cps.len() >= 2 {
+                let mut done = 0usize;
                 for (i, w) in cps.windows(2).enumerate() {
                     if i < 6 {
                         continue;
@@ -685,8 +686,11 @@ impl Extractor for Doc {
                     } else {
                         "footer"
                     };
-                    let s = (w[0] as usize).min(hdd.len());
+                    // CPs only go forward: overlapping entries of a hostile
+                    // PLC would read the story again and again.
+                    let s = (w[0] as usize).clamp(done, hdd.len());
                     let e = (w[1] as usize).clamp(s, hdd.len());
+                    done = e;
                     b.push(&story_text(&hdd[s..e]), Location::Named(label.into()));
                 }
             } else {
@@ -715,9 +719,12 @@ impl Extractor for Doc {
                 .unwrap_or_else(|| vec![0, units.len() as u32]);
             let mut b = SegmentsBuilder::default();
             let mut n = 0;
+            let mut done = 0usize;
             for w in cps.windows(2) {
-                let s = (w[0] as usize).min(units.len());
+                // Forward only (see the headers above).
+                let s = (w[0] as usize).clamp(done, units.len());
                 let e = (w[1] as usize).clamp(s, units.len());
+                done = e;
                 let t = story_text(&units[s..e]);
                 if t.trim().is_empty() {
                     continue;

@@ -309,6 +309,12 @@ fn read_live(
     doc_id: u32,
     out: &mut SegmentsBuilder,
 ) -> Result<(), ExtractError> {
+    // Each persist object is read once, however many list entries name it
+    // (a hostile list could name one large slide a million times).
+    let mut read = HashSet::new();
+    let mut persist_record = |s: &[u8], map: &HashMap<u32, u32>, id: u32, kind: u16| {
+        persist_record(s, map, id, kind).filter(|r| read.insert(r.start))
+    };
     let document = persist_record(s, map, doc_id, rt::DOCUMENT)
         .ok_or_else(|| corrupt("ppt: document record missing"))?;
     if children(s, document)

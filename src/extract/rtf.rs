@@ -23,6 +23,8 @@
 //! without bounds checks); the CRC is checked, the uncompressed "MELA"
 //! form is read too.
 
+use std::collections::HashMap;
+
 use encoding_rs::Encoding;
 
 use super::table::Tables;
@@ -157,7 +159,7 @@ struct Reader {
     stack: Vec<Group>,
     default_enc: &'static Encoding,
     /// Font number → its encoding (from `\fcharset` or `\cpg`).
-    fonts: Vec<(i32, &'static Encoding)>,
+    fonts: HashMap<i32, &'static Encoding>,
     font_in_table: Option<i32>,
     /// 8-bit text not yet decoded, and where it goes.
     bytes: Vec<u8>,
@@ -185,7 +187,7 @@ impl Reader {
                 fresh: true,
             }],
             default_enc: encoding_rs::WINDOWS_1252,
-            fonts: Vec::new(),
+            fonts: HashMap::new(),
             font_in_table: None,
             bytes: Vec::new(),
             bytes_enc: encoding_rs::WINDOWS_1252,
@@ -212,12 +214,7 @@ impl Reader {
     /// The encoding of 8-bit text in the current font.
     fn encoding(&self) -> &'static Encoding {
         let font = self.stack.last().map(|g| g.font).unwrap_or(-1);
-        self.fonts
-            .iter()
-            .rev()
-            .find(|(f, _)| *f == font)
-            .map(|(_, e)| *e)
-            .unwrap_or(self.default_enc)
+        self.fonts.get(&font).copied().unwrap_or(self.default_enc)
     }
 
     fn text_wanted(&self) -> bool {
@@ -519,8 +516,8 @@ impl Reader {
                     p32.and_then(encoding_for_codepage)
                 };
                 if let (Some(f), Some(enc)) = (self.font_in_table, enc) {
-                    if self.fonts.len() < 4096 {
-                        self.fonts.push((f, enc));
+                    if self.fonts.len() < 4096 || self.fonts.contains_key(&f) {
+                        self.fonts.insert(f, enc);
                     }
                 }
             }
