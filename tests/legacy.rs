@@ -382,3 +382,23 @@ fn outlook_compressed_rtf_bodies() {
         "{out}"
     );
 }
+
+#[test]
+fn word_95_text_and_documents_embedded_in_word_97() {
+    let (code, out, _) = run(&["extract", &fixture("legacy/poi/Word95.doc")]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("The quick brown fox jumps over the lazy dog\nParagraph 2"),
+        "{out}"
+    );
+    let (code, out, _) = run(&["extract", &fixture("legacy/poi/word_with_embeded.doc")]);
+    assert_eq!(code, 0);
+    for member in [
+        "── ObjectPool/_1269427300.doc | paragraph 1",
+        "── ObjectPool/_1269427326.ppt | slide 1",
+        "── ObjectPool/_1269427460.xls | Sheet1!A1",
+        "── ObjectPool/_1269427461.xls | Sheet1!A1",
+    ] {
+        assert!(out.contains(member), "{member}: {out}");
+    }
+}

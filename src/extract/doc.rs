@@ -16,8 +16,11 @@
 //! sprmPFTtp in the PAPX FKPs); `header`/`footer`, `footnote N`,
 //! `endnote N`, `comment N`, `text box N`. Fields keep their result and
 //! drop their code (`HYPERLINK "…"`). Word 6/95 files (8-bit text in the
-//! document's code page) are read without table structure.
-//! Encrypted or XOR-obfuscated files are `encrypted`.
+//! code page of the document's language) are read without table
+//! structure. Documents embedded in the file (`/ObjectPool`: Office
+//! documents, OOXML packages, packaged files) go back through the
+//! dispatcher as `ObjectPool/_NNNN.xls`. Encrypted or XOR-obfuscated files
+//! are `encrypted`.
 
 use std::io::Cursor;
 
@@ -80,7 +83,9 @@ impl Fib {
         let short = || corrupt("doc: File Information Block truncated");
         let ident = u16_at(w, 0).ok_or_else(short)?;
         let nfib = u16_at(w, 2).ok_or_else(short)?;
-        if ident != 0xA5EC {
+        // Word 97 and later write 0xA5EC; Word 6.0/95 0xA5DC (and 0xA697 or
+        // 0xA699 in some Asian editions).
+        if !matches!(ident, 0xA5EC | 0xA5DC | 0xA697 | 0xA699) {
             return Err(if matches!(ident, 0xA59B | 0xA5DB) {
                 ExtractError::new(
                     UnreadableReason::Unsupported,
@@ -104,21 +109,27 @@ impl Fib {
             Ok(if (v as i32) < 0 { 0 } else { v })
         };
         if nfib < 0x00C0 {
-            // Word 6.0/95: fixed offsets (ccpText at 0x4C, fcClx at 0x1A2).
+            // Word 6.0/95: fixed offsets (ccpText at 0x34, fcClx at 0x160);
+            // a piece table only when the file was fast-saved (fComplex).
             let mut ccp = [0u32; 8];
             for (i, c) in ccp.iter_mut().enumerate() {
-                *c = ccp_at(0x4C + 4 * i)?;
+                *c = ccp_at(0x34 + 4 * i)?;
             }
+            let complex = flags & 0x0004 != 0;
             return Ok(Fib {
                 word95: true,
                 encrypted,
                 table_stream_1: false,
                 ccp,
                 fc_lcb: Vec::new(),
-                clx95: (
-                    u32_at(w, 0x01A2).unwrap_or(0),
-                    u32_at(w, 0x01A6).unwrap_or(0),
-                ),
+                clx95: if complex {
+                    (
+                        u32_at(w, 0x0160).unwrap_or(0),
+                        u32_at(w, 0x0164).unwrap_or(0),
+                    )
+                } else {
+                    (0, 0)
+                },
                 fc_min: u32_at(w, 0x18).ok_or_else(short)?,
                 lid,
             });
@@ -741,8 +752,65 @@ impl Extractor for Doc {
                 cx.unit(b.build())?;
             }
         }
-        Ok(())
+        read_object_pool(&mut cf, cx)
     }
+}
+
+/// Documents embedded in the document (`/ObjectPool/_NNNN` storages): Office
+/// documents as compound files of their own, OOXML packages, files inserted
+/// as packages (`\x01Ole10Native`), each back through the dispatcher as
+/// `ObjectPool/_NNNN.xls` (or the packaged file's name).
+fn read_object_pool(
+    cf: &mut cfb::CompoundFile<Cursor<&[u8]>>,
+    cx: &mut ExtractContext<'_>,
+) -> Result<(), ExtractError> {
+    let mut objects: Vec<(String, std::path::PathBuf)> = match cf.read_storage("/ObjectPool") {
+        Ok(entries) => entries
+            .filter(|e| e.is_storage())
+            .map(|e| (e.name().to_string(), e.path().to_path_buf()))
+            .collect(),
+        Err(_) => return Ok(()),
+    };
+    objects.sort();
+    for (name, dir) in objects {
+        cx.budget.check_time()?;
+        let limit = cx.budget.bytes_left();
+        let (member, data) =
+            if let Some(native) = read_stream(cf, dir.join("\u{1}Ole10Native"), limit) {
+                match super::ole_props::ole10_native(&native) {
+                    Some((file, data)) => (format!("ObjectPool/{name}/{file}"), data.to_vec()),
+                    None => continue,
+                }
+            } else if let Some(package) = read_stream(cf, dir.join("Package"), limit) {
+                let head = &package[..package.len().min(64 * 1024)];
+                let has = |m: &[u8]| head.windows(m.len()).any(|w| w == m);
+                let ext = if has(b"word/") {
+                    "docx"
+                } else if has(b"xl/") {
+                    "xlsx"
+                } else if has(b"ppt/") {
+                    "pptx"
+                } else {
+                    "zip"
+                };
+                (format!("ObjectPool/{name}.{ext}"), package)
+            } else {
+                let ext = ["WordDocument", "Workbook", "Book", "PowerPoint Document"]
+                    .iter()
+                    .zip(["doc", "xls", "xls", "ppt"])
+                    .find(|(s, _)| cf.is_stream(dir.join(s)))
+                    .map(|(_, e)| e);
+                let Some(ext) = ext else { continue };
+                let Some(file) = super::ole_props::storage_to_file(cf, &dir, limit) else {
+                    continue;
+                };
+                (format!("ObjectPool/{name}.{ext}"), file)
+            };
+        cx.budget.charge_member()?;
+        cx.budget.charge_bytes(data.len() as u64)?;
+        cx.member(&member, &data)?;
+    }
+    Ok(())
 }
 
 /// The main text: body paragraphs as one unit, table rows as rows of cells.

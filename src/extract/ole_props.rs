@@ -55,6 +55,70 @@ pub fn root_format(data: &[u8]) -> Option<Format> {
     })
 }
 
+/// Copies storage `dir` of `cf` into a compound file of its own, as the
+/// application would save the embedded document; `None` past `limit`
+/// bytes of streams or when a stream cannot be read.
+pub fn storage_to_file<F: Read + Seek>(
+    cf: &mut cfb::CompoundFile<F>,
+    dir: &Path,
+    limit: u64,
+) -> Option<Vec<u8>> {
+    use std::io::Write;
+    let entries: Vec<(std::path::PathBuf, bool)> = cf
+        .walk_storage(dir)
+        .ok()?
+        .map(|e| (e.path().to_path_buf(), e.is_stream()))
+        .collect();
+    let mut out = cfb::CompoundFile::create(Cursor::new(Vec::new())).ok()?;
+    let mut left = limit;
+    for (path, is_stream) in entries {
+        let Ok(rel) = path.strip_prefix(dir) else {
+            continue;
+        };
+        if rel.as_os_str().is_empty() {
+            continue;
+        }
+        let target = Path::new("/").join(rel);
+        if is_stream {
+            let data = read_stream(cf, &path, left.saturating_add(1))?;
+            left = left.checked_sub(data.len() as u64)?;
+            out.create_stream(&target).ok()?.write_all(&data).ok()?;
+        } else {
+            out.create_storage(&target).ok()?;
+        }
+    }
+    out.flush().ok()?;
+    Some(out.into_inner().into_inner())
+}
+
+/// The file packaged in an `\x01Ole10Native` stream (an object inserted
+/// as a file: its label, then its paths, then its bytes), as (name, data).
+pub fn ole10_native(stream: &[u8]) -> Option<(String, &[u8])> {
+    fn cstr(b: &[u8], at: usize) -> Option<(&[u8], usize)> {
+        let rest = b.get(at..)?;
+        let end = rest.iter().position(|&c| c == 0)?;
+        Some((&rest[..end], at + end + 1))
+    }
+    // Total size, a 2-byte flag, the label, the source path, 4 bytes, the
+    // temporary path with its length, the data with its length.
+    let (label, at) = cstr(stream, 6)?;
+    let (_source, at) = cstr(stream, at)?;
+    let temp_len = usize::try_from(u32_at(stream, at + 4)?).ok()?;
+    let at = (at + 8).checked_add(temp_len)?;
+    let size = usize::try_from(u32_at(stream, at)?).ok()?;
+    let data = stream.get(at + 4..(at + 4).checked_add(size)?)?;
+    let (name, _, _) = encoding_rs::SHIFT_JIS.decode(label);
+    let name = name.replace(['/', '\\'], "_");
+    Some((
+        if name.trim().is_empty() {
+            "package".into()
+        } else {
+            name
+        },
+        data,
+    ))
+}
+
 /// A FILETIME (100 ns ticks since 1601-01-01 UTC) as a civil date in Japan.
 /// Japan has kept UTC+9 without daylight saving since 1951, so a fixed
 /// offset gives the same date as the tz database for every Office file.
