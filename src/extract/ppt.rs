@@ -12,7 +12,8 @@
 //! and TextBytesAtom (8-bit: Latin-1, the high byte of each UTF-16 unit 0).
 //!
 //! Units: slides, notes and masters as one unit (`slide N`, `notes N`,
-//! `master N`), as pptx. A file encrypted with a password (an encrypted
+//! `master N`), as pptx; PowerPoint 95 files by their `Text_Content`
+//! stream (`slides`); PowerPoint 4.0 is `unsupported`. A file encrypted with a password (an encrypted
 //! Current User token, a UserEditAtom naming an encryption session, or an
 //! `EncryptedSummary` stream) is `encrypted`. When the persist directory is
 //! broken, the stream is read front to back instead.
@@ -22,7 +23,7 @@ use std::io::Cursor;
 
 use super::ole_props::{created_date, read_stream};
 use super::{DocumentMeta, ExtractContext, ExtractError, Extractor, Format, UnreadableReason};
-use crate::text::{Location, SegmentsBuilder};
+use crate::text::{Location, SegmentsBuilder, TextUnit};
 
 /// Reads PowerPoint 97-2003 presentations.
 pub struct Ppt;
@@ -257,9 +258,38 @@ impl Extractor for Ppt {
             return Err(encrypted());
         }
         let limit = data.len() as u64;
-        let stream = read_stream(&mut cf, "/PowerPoint Document", limit)
+        // A file saved for PowerPoint 95 and 97 keeps the 97 version apart.
+        let base = if cf.is_stream("/PP97_DUALSTORAGE/PowerPoint Document") {
+            "/PP97_DUALSTORAGE"
+        } else {
+            ""
+        };
+        if cf.is_stream("/PP40") && !cf.is_stream("/PowerPoint Document") {
+            return Err(ExtractError::new(
+                UnreadableReason::Unsupported,
+                "ppt: PowerPoint 4.0 presentation",
+            ));
+        }
+        let stream = read_stream(&mut cf, format!("{base}/PowerPoint Document"), limit)
             .ok_or_else(|| corrupt("ppt: no PowerPoint Document stream"))?;
-        let current = read_stream(&mut cf, "/Current User", 4096).unwrap_or_default();
+        let current =
+            read_stream(&mut cf, format!("{base}/Current User"), 4096).unwrap_or_default();
+        // PowerPoint 95 has no CurrentUserAtom (record type 0x0FF6); its
+        // text is kept in plain form in `Text_Content`.
+        if u16_at(&current, 2) != Some(0x0FF6) {
+            if let Some(text) = read_stream(&mut cf, "/Text_Content", limit) {
+                if let Some(created) = created_date(&mut cf) {
+                    cx.metadata(DocumentMeta {
+                        created: Some(created),
+                    });
+                }
+                let text = super::encoding::decode(&text).text.replace('\r', "\n");
+                if !text.trim().is_empty() {
+                    cx.unit(TextUnit::fixed(text, Location::Named("slides".into())))?;
+                }
+                return Ok(());
+            }
+        }
         if u32_at(&current, 12) == Some(ENCRYPTED_TOKEN) {
             return Err(encrypted());
         }
