@@ -402,3 +402,16 @@ fn word_95_text_and_documents_embedded_in_word_97() {
         assert!(out.contains(member), "{member}: {out}");
     }
 }
+
+#[test]
+fn fuzz_found_doc_with_broken_sector_tables_is_corrupt_in_process() {
+    // See tests/fixtures/hostile/README.md: calamine allocated without
+    // bound on it; in-process there is no memory limit to save the scan.
+    let lines = scan_jsonl(&[
+        "--no-isolation",
+        "tests/fixtures/hostile/fuzz_doc_broken_fat.doc",
+    ]);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["reason"], "corrupt");
+    assert_eq!(lines[0]["format"], "doc (Word 97-2003)");
+}

@@ -678,6 +678,31 @@ impl Dispatcher {
             format,
             Format::Doc | Format::Xls | Format::Ppt | Format::Msg | Format::Ole
         ) {
+            // A Word, PowerPoint or Outlook file whose sector tables are
+            // broken is corrupt, whatever names its damaged directory
+            // shows (a fuzzed .doc sniffed as a workbook made calamine,
+            // which follows broken chains without bound, allocate GBs).
+            let ext = name
+                .rsplit_once('.')
+                .map(|(_, e)| e.to_ascii_lowercase())
+                .unwrap_or_default();
+            let ours = matches!(format, Format::Doc | Format::Ppt | Format::Msg)
+                || matches!(ext.as_str(), "doc" | "dot" | "ppt" | "pps" | "pot" | "msg");
+            if let Some(e) = ours
+                .then(|| ole_props::check_compound_file(data).err())
+                .flatten()
+            {
+                let named = match ext.as_str() {
+                    "doc" | "dot" => Format::Doc,
+                    "ppt" | "pps" | "pot" => Format::Ppt,
+                    "msg" => Format::Msg,
+                    _ => format,
+                };
+                return Err((
+                    named,
+                    ExtractError::new(UnreadableReason::Corrupt, format!("compound file: {e}")),
+                ));
+            }
             // The directory names that sniffing sees include those of
             // embedded objects (a chart's Workbook in a Word file): the
             // root streams tell the application.

@@ -31,6 +31,14 @@ pub fn read_stream<F: Read + Seek>(
     Some(buf)
 }
 
+/// Whether `data` opens as a compound file: the cfb crate checks the
+/// sector tables, which other readers (calamine) follow without bounds.
+pub fn check_compound_file(data: &[u8]) -> Result<(), String> {
+    cfb::CompoundFile::open(Cursor::new(data))
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
 /// The application of a compound file, from the streams and storages at
 /// its root. `None` when the file does not open as a compound file.
 pub fn root_format(data: &[u8]) -> Option<Format> {
