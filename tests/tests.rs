@@ -11,6 +11,7 @@ mod docmeta;
 mod documents;
 mod encodings;
 mod fidelity;
+mod legacy;
 mod mail;
 mod records;
 #[cfg(unix)] // FIFOs, signals, file modes and byte names

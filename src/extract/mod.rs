@@ -11,6 +11,7 @@
 //! what was not checked.
 
 pub mod delimited;
+pub mod doc;
 pub mod docmeta;
 pub mod docx;
 pub mod encoding;
@@ -18,10 +19,15 @@ pub mod image;
 pub mod mail;
 pub mod msg;
 pub mod ocr;
+pub mod ole_props;
 pub mod pdf;
 pub mod plain;
+pub mod ppt;
 pub mod pptx;
+pub mod rtf;
 pub mod spreadsheet;
+pub mod table;
+pub mod tnef;
 pub mod xml;
 pub mod zip;
 
@@ -67,6 +73,9 @@ pub enum Format {
     /// OLE compound file: legacy .doc / .xls / .ppt / Outlook .msg / 一太郎.
     Doc,
     Xls,
+    /// Excel 2.x-4.0 worksheets (BIFF2-4, a bare record stream, not OLE):
+    /// calamine does not read them.
+    XlsBiff4,
     Ppt,
     Msg,
     Jtd,
@@ -75,6 +84,8 @@ pub enum Format {
     /// `EncryptedPackage`).
     EncryptedOffice,
     Rtf,
+    /// Outlook/Exchange rich-text mail (winmail.dat, application/ms-tnef).
+    Tnef,
     Eml,
     Mbox,
     Image(&'static str),
@@ -99,12 +110,14 @@ impl Format {
             Format::Zip => "zip",
             Format::Doc => "doc (Word 97-2003)",
             Format::Xls => "xls (Excel 97-2003)",
+            Format::XlsBiff4 => "xls (Excel 2.x-4.0)",
             Format::Ppt => "ppt (PowerPoint 97-2003)",
             Format::Msg => "msg (Outlook)",
             Format::Jtd => "jtd (一太郎)",
             Format::Ole => "ole (compound file)",
             Format::EncryptedOffice => "encrypted office document",
             Format::Rtf => "rtf",
+            Format::Tnef => "tnef (winmail.dat)",
             Format::Eml => "eml",
             Format::Mbox => "mbox",
             Format::Image(n) => n,
@@ -198,6 +211,20 @@ impl Format {
         if head.starts_with(b"{\\rtf") {
             return Format::Rtf;
         }
+        if head.starts_with(&tnef::SIGNATURE) {
+            return Format::Tnef;
+        }
+        // A BIFF2/3/4 BOF record (0x0009, 0x0209, 0x0409) opens an Excel
+        // 2.x-4.0 file.
+        if matches!(ext, "xls" | "xlw")
+            && head.len() >= 4
+            && head[0] == 0x09
+            && matches!(head[1], 0x00 | 0x02 | 0x04)
+            && matches!(head[2], 4 | 6 | 8)
+            && head[3] == 0
+        {
+            return Format::XlsBiff4;
+        }
         if matches!(ext, "jtd" | "jtdc") {
             return Format::Jtd;
         }
@@ -243,12 +270,14 @@ pub fn format_name_static(name: &str) -> Option<&'static str> {
         Format::Zip,
         Format::Doc,
         Format::Xls,
+        Format::XlsBiff4,
         Format::Ppt,
         Format::Msg,
         Format::Jtd,
         Format::Ole,
         Format::EncryptedOffice,
         Format::Rtf,
+        Format::Tnef,
         Format::Eml,
         Format::Mbox,
         Format::Image("png"),
@@ -502,6 +531,10 @@ impl Default for Dispatcher {
                 Box::new(image::Image),
                 Box::new(mail::Mail),
                 Box::new(msg::Msg),
+                Box::new(doc::Doc),
+                Box::new(ppt::Ppt),
+                Box::new(rtf::Rtf),
+                Box::new(tnef::Tnef),
             ],
         }
     }
@@ -552,9 +585,45 @@ impl Dispatcher {
         budget: &mut ScanBudget,
         units: &mut dyn UnitSink,
     ) -> Result<Dispatched, (Format, ExtractError)> {
-        let format = Format::sniff(name, data);
+        let mut format = Format::sniff(name, data);
         if format == Format::Binary {
             return Ok(Dispatched::Skipped);
+        }
+        if matches!(
+            format,
+            Format::Doc | Format::Xls | Format::Ppt | Format::Msg | Format::Ole
+        ) {
+            // A Word, PowerPoint or Outlook file whose sector tables are
+            // broken is corrupt, whatever names its damaged directory
+            // shows (a fuzzed .doc sniffed as a workbook made calamine,
+            // which follows broken chains without bound, allocate GBs).
+            let ext = name
+                .rsplit_once('.')
+                .map(|(_, e)| e.to_ascii_lowercase())
+                .unwrap_or_default();
+            let ours = matches!(format, Format::Doc | Format::Ppt | Format::Msg)
+                || matches!(ext.as_str(), "doc" | "dot" | "ppt" | "pps" | "pot" | "msg");
+            if let Some(e) = ours
+                .then(|| ole_props::check_compound_file(data).err())
+                .flatten()
+            {
+                let named = match ext.as_str() {
+                    "doc" | "dot" => Format::Doc,
+                    "ppt" | "pps" | "pot" => Format::Ppt,
+                    "msg" => Format::Msg,
+                    _ => format,
+                };
+                return Err((
+                    named,
+                    ExtractError::new(UnreadableReason::Corrupt, format!("compound file: {e}")),
+                ));
+            }
+            // The directory names that sniffing sees include those of
+            // embedded objects (a chart's Workbook in a Word file): the
+            // root streams tell the application.
+            if let Some(f) = ole_props::root_format(data) {
+                format = f;
+            }
         }
         budget.check_depth(&member).map_err(|e| (format, e))?;
         if format == Format::EncryptedOffice {
@@ -655,6 +724,15 @@ mod tests {
             Format::sniff("export", b"Received: from x\r\nSubject: a\r\n\r\nbody"),
             Format::Eml
         );
+        assert_eq!(
+            Format::sniff("winmail", &[0x78, 0x9F, 0x3E, 0x22, 0, 0, 1]),
+            Format::Tnef
+        );
+        assert_eq!(
+            Format::sniff("old.xls", &[0x09, 0x04, 6, 0, 0, 0, 0x10, 0]),
+            Format::XlsBiff4
+        );
+        assert_eq!(Format::sniff("note.rtf", b"{\\rtf1\\ansi x}"), Format::Rtf);
     }
 
     #[test]

@@ -9,7 +9,10 @@
 //! (`attachments/NAME` read as a message of its own). 8-bit strings are
 //! decoded with the message's code page (PR_MESSAGE_CODEPAGE or
 //! PR_INTERNET_CPID; CP932 when neither is set). A body kept only as
-//! compressed RTF is not read yet.
+//! compressed RTF (PR_RTF_COMPRESSED, LZFu or uncompressed "MELA") is
+//! decompressed and read with the RTF reader; one that fails its checks
+//! is reported `corrupt` while the rest of the message is still read. The
+//! submit (else delivery, else creation) time is the message's date.
 
 use std::io::{Cursor, Read};
 use std::path::{Path, PathBuf};
@@ -166,8 +169,10 @@ fn read_message(
 ) -> Result<(), ExtractError> {
     cx.budget.check_depth(member)?;
     let limit = cx.budget.bytes_left().min(256 * 1024 * 1024);
-    let cp = stream(cf, &dir.join("__properties_version1.0"), 1 << 20)
-        .and_then(|p| props_codepage(&p, header))
+    let props = stream(cf, &dir.join("__properties_version1.0"), 1 << 20);
+    let cp = props
+        .as_deref()
+        .and_then(|p| props_codepage(p, header))
         .unwrap_or(932);
     let mut st = Storage {
         cf,
@@ -206,10 +211,26 @@ fn read_message(
     }
     let body = match st.string(&dir, 0x1000).filter(|b| !b.trim().is_empty()) {
         Some(b) => Some(b),
-        None => st.binary(&dir, 0x1013).map(|h| {
-            let html = st.encoding.decode_without_bom_handling(&h).0.into_owned();
-            mail_parser::decoders::html::html_to_text(&html)
-        }),
+        None => match st.binary(&dir, 0x1013) {
+            Some(h) => {
+                let html = st.encoding.decode_without_bom_handling(&h).0.into_owned();
+                Some(mail_parser::decoders::html::html_to_text(&html))
+            }
+            // Only compressed RTF (Outlook's rich-text mail).
+            None => match st.binary(&dir, 0x1009) {
+                Some(packed) => {
+                    cx.budget.charge_bytes(packed.len() as u64)?;
+                    match super::rtf::decompress(&packed).and_then(|r| super::rtf::body_text(&r)) {
+                        Ok(t) => Some(t),
+                        Err(e) => {
+                            cx.units.unreadable(member, Format::Msg, e);
+                            None
+                        }
+                    }
+                }
+                None => None,
+            },
+        },
     };
     if let Some(body) = body {
         let body = if internal_sender {
