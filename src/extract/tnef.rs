@@ -391,7 +391,7 @@ mod tests {
         props.extend_from_slice(&1u32.to_le_bytes());
         props.extend_from_slice(&(name.len() as u32).to_le_bytes());
         props.extend_from_slice(&name);
-        while props.len() % 4 != 0 {
+        while !props.len().is_multiple_of(4) {
             props.push(0);
         }
         props.extend_from_slice(&0x0003u16.to_le_bytes());
