@@ -108,9 +108,10 @@ pub fn extract_embedded(
     Ok(())
 }
 
-/// What a zip holds, judged by its member names: an OOXML or OpenDocument
-/// file without its usual extension is still read as what it is.
-pub fn content_format(archive: &zip::ZipArchive<Cursor<&[u8]>>) -> Format {
+/// What a zip holds, judged by its member names (and an OpenDocument
+/// package's `mimetype` member): an OOXML or OpenDocument file without its
+/// usual extension is still read as what it is.
+pub fn content_format(archive: &mut zip::ZipArchive<Cursor<&[u8]>>) -> Format {
     let has = |n: &str| archive.index_for_name(n).is_some();
     if has("word/document.xml") {
         Format::Docx
@@ -123,7 +124,20 @@ pub fn content_format(archive: &zip::ZipArchive<Cursor<&[u8]>>) -> Format {
     } else if has("ppt/presentation.xml") {
         Format::Pptx
     } else if has("content.xml") && has("META-INF/manifest.xml") {
-        Format::Ods
+        let mut mimetype = Vec::new();
+        if let Ok(m) = archive.by_name("mimetype") {
+            let _ = m.take(100).read_to_end(&mut mimetype);
+        }
+        let kind = mimetype
+            .strip_prefix(b"application/vnd.oasis.opendocument.")
+            .unwrap_or(b"");
+        if kind.starts_with(b"text") {
+            Format::Odt
+        } else if kind.starts_with(b"presentation") || kind.starts_with(b"graphics") {
+            Format::Odp
+        } else {
+            Format::Ods
+        }
     } else {
         Format::Zip
     }
@@ -142,7 +156,7 @@ impl Extractor for ZipArchive {
         cx: &mut ExtractContext<'_>,
     ) -> Result<(), ExtractError> {
         let mut archive = open(data)?;
-        let inner = content_format(&archive);
+        let inner = content_format(&mut archive);
         if inner != Format::Zip {
             // An office document under another name: read it as such.
             return cx.dispatcher.extract_as(inner, name, data, cx);
