@@ -14,8 +14,10 @@ pub mod dates;
 pub mod delimited;
 pub mod docx;
 pub mod encoding;
+pub mod html;
 pub mod image;
 pub mod mail;
+pub mod mht;
 pub mod msg;
 pub mod ocr;
 pub mod odf;
@@ -792,6 +794,8 @@ impl Default for Dispatcher {
                 Box::new(mail::Mail),
                 Box::new(msg::Msg),
                 Box::new(odf::Odf),
+                Box::new(html::Html),
+                Box::new(mht::Mht),
             ],
         }
     }
