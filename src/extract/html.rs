@@ -462,7 +462,7 @@ impl State {
         let get = |n: &str| {
             attrs
                 .iter()
-                .find(|a| a.name.local.as_ref().eq_ignore_ascii_case(n))
+                .find(|a| (*a.name.local).eq_ignore_ascii_case(n))
                 .map(|a| a.value.to_string())
         };
         let (Some(name), Some(content)) = (get("name"), get("content")) else {

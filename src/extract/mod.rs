@@ -14,8 +14,10 @@ pub mod dates;
 pub mod delimited;
 pub mod docx;
 pub mod encoding;
+pub mod gzip;
 pub mod html;
 pub mod image;
+pub mod lzh;
 pub mod mail;
 pub mod mht;
 pub mod msg;
@@ -24,7 +26,9 @@ pub mod odf;
 pub mod pdf;
 pub mod plain;
 pub mod pptx;
+pub mod sevenz;
 pub mod spreadsheet;
+pub mod tar;
 pub mod xml;
 pub mod zip;
 
@@ -796,6 +800,10 @@ impl Default for Dispatcher {
                 Box::new(odf::Odf),
                 Box::new(html::Html),
                 Box::new(mht::Mht),
+                Box::new(lzh::Lzh),
+                Box::new(sevenz::SevenZ),
+                Box::new(tar::Tar),
+                Box::new(gzip::Gzip),
             ],
         }
     }
