@@ -10,6 +10,7 @@
 //! `unreadable` / `unsupported` with its name: a records officer must see
 //! what was not checked.
 
+pub mod damaged;
 pub mod dates;
 pub mod delimited;
 pub mod docx;
@@ -809,6 +810,35 @@ impl Default for Dispatcher {
     }
 }
 
+/// Passes everything on to `inner`, counting the units (to know whether
+/// a failed extraction yielded anything).
+struct CountingSink<'a> {
+    inner: &'a mut dyn UnitSink,
+    units: usize,
+}
+
+impl UnitSink for CountingSink<'_> {
+    fn unit(&mut self, member: &MemberPath, unit: TextUnit<'_>) -> Result<(), ExtractError> {
+        self.units += 1;
+        self.inner.unit(member, unit)
+    }
+    fn unreadable(&mut self, member: &MemberPath, format: Format, error: ExtractError) {
+        self.inner.unreadable(member, format, error)
+    }
+    fn mail(&mut self, member: &MemberPath, meta: mail::MailMeta) {
+        self.inner.mail(member, meta)
+    }
+    fn internal_domain(&self, domain: &str) -> bool {
+        self.inner.internal_domain(domain)
+    }
+    fn part_done(&mut self) {
+        self.inner.part_done()
+    }
+    fn metadata(&mut self, member: &MemberPath, meta: DocumentMeta) {
+        self.inner.metadata(member, meta)
+    }
+}
+
 /// What a dispatch did with the input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dispatched {
@@ -856,7 +886,34 @@ impl Dispatcher {
     ) -> Result<Dispatched, (Format, ExtractError)> {
         let format = Format::sniff(name, data);
         if format == Format::Binary {
-            return Ok(Dispatched::Skipped);
+            // A name that promises a document over bytes that are none:
+            // damaged, and reported so (see damaged.rs).
+            let Some(expected) = damaged::expected_format(name) else {
+                return Ok(Dispatched::Skipped);
+            };
+            budget.check_depth(&member).map_err(|e| (expected, e))?;
+            let mut counting = CountingSink {
+                inner: units,
+                units: 0,
+            };
+            if let Some(fixed) = damaged::repair(expected, data) {
+                let mut cx = ExtractContext {
+                    member,
+                    budget,
+                    units: &mut counting,
+                    dispatcher: self,
+                };
+                if let Err(e) = self.extract_as(expected, name, &fixed, &mut cx) {
+                    if e.reason == UnreadableReason::Timeout {
+                        return Err((expected, e));
+                    }
+                }
+            }
+            let what = format!(
+                "not recognised as a {} file (damaged or overwritten header)",
+                expected.name()
+            );
+            return Err((expected, damaged::corrupt(&what, counting.units)));
         }
         budget.check_depth(&member).map_err(|e| (format, e))?;
         if format == Format::EncryptedOffice {
@@ -884,16 +941,45 @@ impl Dispatcher {
                 ),
             ));
         };
-        let mut cx = ExtractContext {
-            member,
-            budget,
-            units,
-            dispatcher: self,
+        let mut counting = CountingSink {
+            inner: units,
+            units: 0,
         };
-        extractor
-            .extract(name, format, data, &mut cx)
-            .map(|_| Dispatched::Extracted(format))
-            .map_err(|e| (format, e))
+        let result = {
+            let mut cx = ExtractContext {
+                member: member.clone(),
+                budget: &mut *budget,
+                units: &mut counting,
+                dispatcher: self,
+            };
+            extractor.extract(name, format, data, &mut cx)
+        };
+        match result {
+            Ok(()) => Ok(Dispatched::Extracted(format)),
+            // A document that does not open and yields nothing (a truncated
+            // copy): read what is left, and report it corrupt either way.
+            Err(e)
+                if e.reason == UnreadableReason::Corrupt
+                    && counting.units == 0
+                    && damaged::repairable(format) =>
+            {
+                if let Some(fixed) = damaged::repair(format, data) {
+                    let mut cx = ExtractContext {
+                        member,
+                        budget,
+                        units: &mut counting,
+                        dispatcher: self,
+                    };
+                    if let Err(e2) = self.extract_as(format, name, &fixed, &mut cx) {
+                        if e2.reason == UnreadableReason::Timeout {
+                            return Err((format, e2));
+                        }
+                    }
+                }
+                Err((format, damaged::corrupt(&e.detail, counting.units)))
+            }
+            Err(e) => Err((format, e)),
+        }
     }
 }
 

@@ -35,6 +35,11 @@ fn error_of(e: &SzError) -> ExtractError {
             UnreadableReason::TooLarge,
             "7z decoder needs more memory than allowed",
         ),
+        // An AES coder met before the block list (an encrypted header).
+        SzError::UnsupportedCompressionMethod(m) if m.contains("AES") => ExtractError::new(
+            UnreadableReason::Encrypted,
+            "password-protected 7z archive (names encrypted too)",
+        ),
         SzError::UnsupportedCompressionMethod(m) => ExtractError::new(
             UnreadableReason::Unsupported,
             format!("7z method {m} is not supported"),
