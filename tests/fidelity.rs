@@ -88,6 +88,10 @@ fn per_format_recall_against_reference_texts() {
         ("ods", 0.95),
         ("pdf", 0.93),
         ("zip", 0.85),
+        ("odf", 0.98),
+        ("html", 0.98),
+        ("forms", 0.98),
+        ("archive", 0.98),
     ]
     .into_iter()
     .collect();

@@ -9,6 +9,7 @@ mod detectors;
 mod documents;
 mod encodings;
 mod fidelity;
+mod formats;
 mod mail;
 mod robustness;
 mod store;

@@ -48,6 +48,52 @@ pub fn unix_date_jst(seconds: i64) -> Option<Date> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use jiff::civil::date;
+
+    /// Records the metadata extractors report.
+    struct Meta(Vec<(String, Option<Date>)>);
+    impl crate::extract::UnitSink for Meta {
+        fn unit(
+            &mut self,
+            _: &crate::extract::MemberPath,
+            _: crate::text::TextUnit<'_>,
+        ) -> Result<(), crate::extract::ExtractError> {
+            Ok(())
+        }
+        fn unreadable(
+            &mut self,
+            _: &crate::extract::MemberPath,
+            _: crate::extract::Format,
+            _: crate::extract::ExtractError,
+        ) {
+        }
+        fn metadata(&mut self, m: &crate::extract::MemberPath, meta: crate::extract::DocumentMeta) {
+            self.0
+                .push((m.to_contract().unwrap_or_default(), meta.created));
+        }
+    }
+
+    #[test]
+    fn odf_html_and_mht_report_their_creation_date() {
+        use crate::extract::{Dispatcher, Limits, MemberPath, ScanBudget};
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/modern/");
+        for (file, want) in [
+            // LibreOffice keeps python-docx's template date (no zone: as written).
+            ("request_form.odt", date(2013, 12, 23)),
+            ("request_form.fodt", date(2013, 12, 23)),
+            ("request_form.html", date(2013, 12, 23)),
+            // Date: Tue, 02 Apr 2024 23:30:00 +0000 is the 3rd in Japan.
+            ("request_form.mht", date(2024, 4, 3)),
+        ] {
+            let data = std::fs::read(format!("{dir}{file}")).unwrap();
+            let mut sink = Meta(Vec::new());
+            let mut budget = ScanBudget::new(&Limits::default());
+            Dispatcher::default()
+                .extract(file, &data, MemberPath::root(), &mut budget, &mut sink)
+                .unwrap();
+            assert_eq!(sink.0, vec![(String::new(), Some(want))], "{file}");
+        }
+    }
 
     #[test]
     fn instants_move_to_japan_time_local_times_stay() {

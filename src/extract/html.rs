@@ -58,20 +58,22 @@ impl Extractor for Html {
         cx: &mut ExtractContext<'_>,
     ) -> Result<(), ExtractError> {
         cx.budget.charge_bytes(data.len() as u64)?;
-        read_html(data, None, cx)
+        read_html(data, None, true, cx)
     }
 }
 
 /// Reads an HTML document's bytes (`charset`: a label given from outside,
-/// e.g. by a MIME part) into units of `cx`.
+/// e.g. by a MIME part) into units of `cx`; its creation date is reported
+/// when `report_date` (a saved page reports its own `Date` instead).
 pub fn read_html(
     data: &[u8],
     charset: Option<&str>,
+    report_date: bool,
     cx: &mut ExtractContext<'_>,
 ) -> Result<(), ExtractError> {
     let text = decode(data, charset);
     let page = tokenize(&text);
-    if let Some(created) = page.created {
+    if let Some(created) = page.created.filter(|_| report_date) {
         cx.metadata(DocumentMeta {
             created: Some(created),
         });

@@ -96,7 +96,7 @@ impl Extractor for Mht {
             let is_html = kind == "text" && subtype == "html" || subtype == "xhtml+xml";
             if is_html && !page_read {
                 page_read = true;
-                html::read_html(&bytes, charset.as_deref(), cx)?;
+                html::read_html(&bytes, charset.as_deref(), false, cx)?;
                 continue;
             }
             cx.budget.charge_member()?;
@@ -108,7 +108,7 @@ impl Extractor for Mht {
                     units: cx.units,
                     dispatcher: cx.dispatcher,
                 };
-                if let Err(e) = html::read_html(&bytes, charset.as_deref(), &mut child) {
+                if let Err(e) = html::read_html(&bytes, charset.as_deref(), false, &mut child) {
                     if e.reason == UnreadableReason::Timeout {
                         return Err(e);
                     }
