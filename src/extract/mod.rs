@@ -512,6 +512,8 @@ fn sniff_markup(ext: &str, head: &[u8]) -> Option<Format> {
     // UTF-16: keep the low (ASCII) bytes so that the markup can be seen.
     let ascii: Vec<u8> = match encoding::utf16_kind(sample) {
         Some(le) => sample
+            .strip_prefix(if le { &[0xFF, 0xFE] } else { &[0xFE, 0xFF] })
+            .unwrap_or(sample)
             .chunks_exact(2)
             .map(|p| if le { p[0] } else { p[1] })
             .filter(|&b| b != 0)
@@ -1043,6 +1045,60 @@ mod tests {
             Format::sniff("export", b"Received: from x\r\nSubject: a\r\n\r\nbody"),
             Format::Eml
         );
+    }
+
+    #[test]
+    fn sniff_archives_markup_and_formats_not_read() {
+        let mut lzh = vec![0x2E, 0x00];
+        lzh.extend_from_slice(b"-lh5-\0\0\0");
+        assert_eq!(Format::sniff("x.dat", &lzh), Format::Lzh);
+        assert_eq!(
+            Format::sniff("x", b"7z\xBC\xAF\x27\x1C\x00\x04"),
+            Format::SevenZ
+        );
+        assert_eq!(Format::sniff("x", &[0x1F, 0x8B, 8, 0]), Format::Gzip);
+        let mut tar = vec![0u8; 512];
+        tar[257..262].copy_from_slice(b"ustar");
+        assert_eq!(Format::sniff("x", &tar), Format::Tar);
+        assert_eq!(
+            Format::sniff("page.txt", b"<!DOCTYPE html><html><p>a"),
+            Format::Html
+        );
+        let mut utf16 = vec![0xFF, 0xFE];
+        for u in "<html><body>氏名".encode_utf16() {
+            utf16.extend_from_slice(&u.to_le_bytes());
+        }
+        assert_eq!(Format::sniff("x", &utf16), Format::Html);
+        assert_eq!(
+            Format::sniff(
+                "a.xml",
+                b"<?xml version=\"1.0\"?><office:document office:mimetype=\"application/vnd.oasis.opendocument.text\">"
+            ),
+            Format::Fodt
+        );
+        assert_eq!(
+            Format::sniff("saved", b"From: <Saved by Blink>\r\nSubject: x\r\n"),
+            Format::Mht
+        );
+        assert_eq!(
+            Format::sniff("zumen.dwg", b"AC1032\0\0\0\0"),
+            Format::NotRead("dwg (AutoCAD)")
+        );
+        assert_eq!(
+            Format::sniff("a.jaw", b"anything"),
+            Format::NotRead("jaw (一太郎 old)")
+        );
+        // Magic alone does not make a text file a bzip2 stream.
+        assert_eq!(Format::sniff("notes", b"BZh hello"), Format::Text);
+        // Names cross the worker pipe.
+        for f in [
+            Format::Lzh,
+            Format::NotRead("rar"),
+            Format::Odp,
+            Format::Mht,
+        ] {
+            assert_eq!(format_name_static(f.name()), Some(f.name()));
+        }
     }
 
     #[test]
