@@ -106,7 +106,8 @@ fn object_marker() -> Regex {
 /// lost (no `/Root` can be found).
 pub fn repair_pdf(data: &[u8]) -> Option<Vec<u8>> {
     let marker = object_marker();
-    let first = marker.find(data)?;
+    // Where the first object's number starts.
+    let first = marker.captures(data)?.get(1)?;
     let mut out = Vec::with_capacity(data.len() + 256);
     if data.starts_with(b"%PDF-") {
         out.extend_from_slice(data);
