@@ -97,6 +97,10 @@ fn per_format_recall_against_reference_texts() {
         ("ppt", 0.98),
         ("rtf", 0.98),
         ("tnef", 0.98),
+        ("odf", 0.98),
+        ("html", 0.98),
+        ("forms", 0.98),
+        ("archive", 0.98),
     ]
     .into_iter()
     .collect();

@@ -12,6 +12,7 @@ mod documents;
 mod encodings;
 mod fidelity;
 mod legacy;
+mod formats;
 mod mail;
 mod records;
 #[cfg(unix)] // FIFOs, signals, file modes and byte names

@@ -22,6 +22,7 @@
 //! (some pages): they were not checked.
 
 mod cmap;
+mod forms;
 mod truetype;
 
 use std::collections::HashMap;
@@ -31,7 +32,7 @@ use lopdf::content::Content;
 use lopdf::{Dictionary, Document, LoadOptions, Object, ObjectId};
 
 use super::{ExtractContext, ExtractError, Extractor, Format, UnreadableReason};
-use crate::text::{Location, SegmentsBuilder};
+use crate::text::{Location, SegmentsBuilder, TextUnit};
 
 pub use cmap::{adobe_collection, adobe_japan1, CMap};
 
@@ -99,6 +100,49 @@ impl Extractor for Pdf {
             }
             image_only_pages = still;
         }
+        // Filled-in forms keep what was typed in their fields; markup
+        // annotations keep reviewers' notes.
+        let fields = forms::read_fields(&doc, &pages, &mut fonts);
+        let notes = forms::read_annotation_notes(&doc, &pages);
+        let has_form_text = !fields.is_empty() || !notes.is_empty();
+        let mut shown = SegmentsBuilder::default();
+        for f in &fields {
+            let loc = match f.page {
+                Some(p) => format!("page {p} form"),
+                None => "form".to_string(),
+            };
+            shown.push(&f.shown, Location::Named(loc));
+        }
+        let values: Vec<forms::Field> =
+            fields.into_iter().filter(|f| !f.value.is_empty()).collect();
+        if !values.is_empty() {
+            let bytes: usize = values.iter().map(|f| f.value.len()).sum();
+            cx.budget.charge_bytes(bytes as u64)?;
+            let row = TextUnit::row(values.into_iter().map(|f| {
+                let location = Location::Named(f.location());
+                let hint = Some(f.label).filter(|l| !l.is_empty());
+                (f.value, location, hint)
+            }));
+            cx.unit(row)?;
+        }
+        if !shown.is_empty() {
+            cx.budget.charge_bytes(shown.len() as u64)?;
+            cx.unit(shown.build())?;
+        }
+        if !notes.is_empty() {
+            let mut b = SegmentsBuilder::default();
+            for (i, (page, note)) in notes.iter().enumerate() {
+                b.push(
+                    note,
+                    Location::Named(format!("page {page} comment {}", i + 1)),
+                );
+            }
+            cx.budget.charge_bytes(b.len() as u64)?;
+            cx.unit(b.build())?;
+        }
+        if text.is_empty() && has_form_text && image_only_pages.is_empty() {
+            return Ok(());
+        }
         if text.is_empty() {
             // Never silence: a PDF that yields no text was not checked.
             return Err(if encrypted {
@@ -144,6 +188,21 @@ impl Extractor for Pdf {
                         damaged_pages.len(),
                         list.join(", ")
                     ),
+                ),
+            );
+        }
+        // A cut-off copy that lopdf could still open: read, and still reported.
+        let tail = &data[data.len().saturating_sub(1024)..];
+        if doc.xref_recovery == Some(lopdf::xref::XrefRecovery::Reconstructed)
+            && !tail.windows(5).any(|w| w == b"%%EOF")
+        {
+            let path = cx.member.clone();
+            cx.units.unreadable(
+                &path,
+                Format::Pdf,
+                ExtractError::new(
+                    UnreadableReason::Corrupt,
+                    "PDF is truncated (no end-of-file marker, cross-reference table rebuilt); the pages that are left were read",
                 ),
             );
         }
