@@ -670,7 +670,10 @@ impl Dispatcher {
         budget: &mut ScanBudget,
         units: &mut dyn UnitSink,
     ) -> Result<Dispatched, (Format, ExtractError)> {
-        let mut format = Format::sniff(name, data);
+        // Sniffing needs the head only (the names in a compound file's
+        // directory are checked against its root below): scanning a large
+        // file for each stream name costs time for nothing.
+        let mut format = Format::sniff(name, &data[..data.len().min(64 * 1024)]);
         if format == Format::Binary {
             return Ok(Dispatched::Skipped);
         }
