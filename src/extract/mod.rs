@@ -834,7 +834,10 @@ impl Dispatcher {
         budget: &mut ScanBudget,
         units: &mut dyn UnitSink,
     ) -> Result<Dispatched, (Format, ExtractError)> {
-        let mut format = Format::sniff(name, data);
+        // Sniffing needs the head only (the names in a compound file's
+        // directory are checked against its root below): scanning a large
+        // file for each stream name costs time for nothing.
+        let mut format = Format::sniff(name, &data[..data.len().min(64 * 1024)]);
         if format == Format::Binary {
             // A name that promises a document over bytes that are none:
             // damaged, and reported so (see damaged.rs).
