@@ -14,9 +14,8 @@ use crate::util::{jsonl, root};
 fn corpus_files() -> Vec<PathBuf> {
     let mut out = Vec::new();
     for dir in [
-        "csv", "docx", "mail", "ods", "pdf", "pptx", "xls", "xlsx", "zip", "doc", "ppt", "rtf", "odf",
-        "html", "forms",
-        "archive",
+        "csv", "docx", "mail", "ods", "pdf", "pptx", "xls", "xlsx", "zip", "doc", "ppt", "rtf",
+        "odf", "html", "forms", "archive",
     ] {
         for e in std::fs::read_dir(root().join("tests/realworld").join(dir)).unwrap() {
             out.push(e.unwrap().path());

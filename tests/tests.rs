@@ -11,8 +11,8 @@ mod docmeta;
 mod documents;
 mod encodings;
 mod fidelity;
-mod legacy;
 mod formats;
+mod legacy;
 mod mail;
 mod records;
 #[cfg(unix)] // FIFOs, signals, file modes and byte names

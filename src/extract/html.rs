@@ -39,7 +39,7 @@ use html5ever::tokenizer::{
     states, BufferQueue, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
 };
 
-use super::{dates, encoding, DocumentMeta, ExtractContext, ExtractError, Extractor, Format};
+use super::{encoding, DocumentMeta, ExtractContext, ExtractError, Extractor, Format};
 use crate::text::{Location, SegmentsBuilder, TextUnit};
 
 /// Reads HTML pages.
@@ -473,10 +473,10 @@ impl State {
         let name = name.to_ascii_lowercase();
         match name.as_str() {
             "dcterms.created" | "dc.date.created" | "created" => {
-                self.created = dates::iso_date_jst(&content).or(self.created)
+                self.created = super::docmeta::w3cdtf_date(&content).or(self.created)
             }
             "date" | "dc.date" | "dcterms.date" => {
-                self.date = self.date.or_else(|| dates::iso_date_jst(&content))
+                self.date = self.date.or_else(|| super::docmeta::w3cdtf_date(&content))
             }
             _ => {}
         }

@@ -15,7 +15,7 @@
 use mail_parser::{Encoding as TransferEncoding, MessageParser, MimeHeaders, PartType};
 
 use super::{
-    dates, html, DocumentMeta, ExtractContext, ExtractError, Extractor, Format, UnreadableReason,
+    html, DocumentMeta, ExtractContext, ExtractError, Extractor, Format, UnreadableReason,
 };
 
 /// Reads saved web pages.
@@ -37,10 +37,7 @@ impl Extractor for Mht {
         let msg = MessageParser::default().parse(data).ok_or_else(|| {
             ExtractError::new(UnreadableReason::Corrupt, "MHT: not a MIME message")
         })?;
-        if let Some(created) = msg
-            .date()
-            .and_then(|d| dates::unix_date_jst(d.to_timestamp()))
-        {
+        if let Some(created) = msg.date().and_then(super::docmeta::mail_date) {
             cx.metadata(DocumentMeta {
                 created: Some(created),
             });

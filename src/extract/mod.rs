@@ -11,7 +11,6 @@
 //! what was not checked.
 
 pub mod damaged;
-pub mod dates;
 pub mod delimited;
 pub mod doc;
 pub mod docmeta;

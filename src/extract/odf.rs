@@ -22,9 +22,7 @@
 
 use super::xml::{self, Ev};
 use super::zip::{open, read_named};
-use super::{
-    dates, DocumentMeta, ExtractContext, ExtractError, Extractor, Format, UnreadableReason,
-};
+use super::{DocumentMeta, ExtractContext, ExtractError, Extractor, Format, UnreadableReason};
 use crate::text::{Location, SegmentsBuilder, TextUnit};
 
 /// Reads OpenDocument text and presentations.
@@ -287,7 +285,7 @@ impl Walker {
                 match n.as_str() {
                     "meta:creation-date" => {
                         if let Some(d) = self.creation_date.take() {
-                            if let Some(created) = dates::iso_date_jst(&d) {
+                            if let Some(created) = super::docmeta::w3cdtf_date(&d) {
                                 self.meta = Some(DocumentMeta {
                                     created: Some(created),
                                 });
