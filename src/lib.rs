@@ -26,4 +26,5 @@ pub mod store;
 pub mod text;
 pub mod time;
 pub mod view;
+pub mod vocabulary;
 pub mod walk;

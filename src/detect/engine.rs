@@ -14,12 +14,28 @@ use super::validators::Validation;
 use crate::finding::{mask, Confidence, Explanation, Finding, Fingerprinter};
 use crate::normalize::{is_numeric_char, normalize, Normalized};
 use crate::text::{longest_digit_run, Locator, TextUnit};
+use crate::vocabulary::Vocabulary;
 
 /// All detectors plus the shared prefilter.
 pub struct Engine {
     registry: Registry,
     pub(super) prefilter: Prefilter,
     fingerprinter: Fingerprinter,
+    /// The detectors' label words, for extractors choosing header rows.
+    labels: Vocabulary,
+    /// Tells engines apart in the per-thread cache of header keywords.
+    id: u64,
+}
+
+/// Engines created so far (each gets its own id).
+static ENGINES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+thread_local! {
+    /// Keyword ids of recently seen column headers: a list repeats its
+    /// headers on every row, and folding them each time would cost more
+    /// than the rest of a short row's scan.
+    static HINT_CACHE: std::cell::RefCell<std::collections::HashMap<(u64, String), Vec<usize>>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
 }
 
 impl std::fmt::Debug for Engine {
@@ -83,9 +99,35 @@ impl Engine {
         });
         Engine {
             prefilter: Prefilter::new(entries),
+            labels: Vocabulary::new(registry.label_words()),
             registry,
             fingerprinter,
+            id: ENGINES.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         }
+    }
+
+    /// The detectors' label vocabulary (their keywords and context words,
+    /// plus table furniture such as 備考): what extractors use to tell a
+    /// header row from a title or a data row.
+    pub fn vocabulary(&self) -> &Vocabulary {
+        &self.labels
+    }
+
+    /// The keyword ids in a column header or label (cached per thread).
+    fn hint_keywords(&self, hint: &str) -> Vec<usize> {
+        HINT_CACHE.with(|cache| {
+            let mut cache = cache.borrow_mut();
+            let key = (self.id, hint.to_string());
+            if let Some(v) = cache.get(&key) {
+                return v.clone();
+            }
+            let v = self.prefilter.keywords_in(hint);
+            if cache.len() >= 4096 {
+                cache.clear();
+            }
+            cache.insert(key, v.clone());
+            v
+        })
     }
 
     /// The compiled detectors, in id order.
@@ -119,7 +161,7 @@ impl Engine {
                 .map(|c| {
                     c.hint
                         .as_deref()
-                        .map(|h| self.prefilter.keywords_in(&normalize(h).text))
+                        .map(|h| self.hint_keywords(h))
                         .unwrap_or_default()
                 })
                 .collect(),
@@ -128,7 +170,7 @@ impl Engine {
         let unit_hint_keywords = unit
             .context_hint
             .as_deref()
-            .map(|h| self.prefilter.keywords_in(&normalize(h).text))
+            .map(|h| self.hint_keywords(h))
             .unwrap_or_default();
         UnitScan {
             text,

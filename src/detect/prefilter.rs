@@ -5,6 +5,8 @@
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
+use crate::vocabulary::Vocabulary;
+
 /// What a keyword means to one detector.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -25,6 +27,9 @@ pub struct Hit {
 #[derive(Debug, Clone)]
 pub struct Prefilter {
     automaton: AhoCorasick,
+    /// The same keywords, folded, for column headers and labels (case-,
+    /// width-, underscore- and space-insensitive: `KOJIN_NO`, `Kojin No`).
+    hint_words: Vocabulary,
     /// For each keyword: (detector index, role).
     pub owners: Vec<Vec<(usize, Role)>>,
     pub keywords: Vec<std::sync::Arc<str>>,
@@ -55,6 +60,7 @@ impl Prefilter {
             .build(&keywords)
             .expect("keyword automaton builds");
         Prefilter {
+            hint_words: Vocabulary::new(&keywords),
             automaton,
             owners,
             keywords: keywords.into_iter().map(std::sync::Arc::from).collect(),
@@ -73,16 +79,10 @@ impl Prefilter {
         }
     }
 
-    /// The keyword ids found in `text` (for hints: short strings).
-    pub fn keywords_in(&self, text: &str) -> Vec<usize> {
-        let mut v: Vec<usize> = self
-            .automaton
-            .find_overlapping_iter(text)
-            .map(|m| m.pattern().as_usize())
-            .collect();
-        v.sort_unstable();
-        v.dedup();
-        v
+    /// The keyword ids found in a column header or label (folded: see
+    /// [`crate::vocabulary`]).
+    pub fn keywords_in(&self, hint: &str) -> Vec<usize> {
+        self.hint_words.find(hint)
     }
 }
 
@@ -103,5 +103,16 @@ mod tests {
         assert!(kws.contains(&"個人番号"));
         assert!(kws.contains(&"番号"));
         assert!(kws.contains(&"tel"));
+    }
+
+    #[test]
+    fn hints_are_folded() {
+        let p = Prefilter::new(vec![
+            (0, Role::Trigger, "kojin_no".to_string()),
+            (1, Role::Positive, "tel".to_string()),
+        ]);
+        assert_eq!(p.keywords_in("KOJIN NO"), vec![0]);
+        assert_eq!(p.keywords_in("ＴＥＬ＿ＮＯ"), vec![1]);
+        assert!(p.keywords_in("HOTEL").is_empty());
     }
 }

@@ -235,6 +235,29 @@ impl Registry {
     pub fn set_version(&self) -> &str {
         &self.set_version
     }
+
+    /// The words that make a column header or form label: every detector's
+    /// trigger keywords and (positive and negative) context words of two
+    /// characters or more (a
+    /// lone `番` or `-` is no label), plus table furniture
+    /// ([`GENERIC_LABELS`](crate::vocabulary::GENERIC_LABELS)).
+    pub fn label_words(&self) -> Vec<String> {
+        let mut words: Vec<String> = self
+            .detectors
+            .iter()
+            .flat_map(|d| d.keywords.iter())
+            .map(|(_, w)| w.clone())
+            .filter(|w| crate::vocabulary::fold(w).text.chars().count() >= 2)
+            .chain(
+                crate::vocabulary::GENERIC_LABELS
+                    .iter()
+                    .map(|w| w.to_string()),
+            )
+            .collect();
+        words.sort();
+        words.dedup();
+        words
+    }
 }
 
 fn compile(

@@ -341,9 +341,23 @@ const ERAS: [Era; 5] = [
 ];
 
 /// Parses `昭和50年1月1日`, `S50.1.1`, `昭和五十年一月一日`, `平成元年1月8日`,
-/// `1975年1月1日`, `1975/01/01`, `1975-1-1`.
+/// `1975年1月1日`, `1975/01/01`, `1975-1-1`, `19750101`.
 pub fn parse_date(s: &str) -> Option<ParsedDate> {
     let s = s.trim();
+    // YYYYMMDD, as system extracts write dates.
+    if s.len() == 8 && s.bytes().all(|b| b.is_ascii_digit()) {
+        let n = |r: std::ops::Range<usize>| s.get(r).and_then(|x| x.parse::<u32>().ok());
+        let (y, month, day) = (n(0..4)?, n(4..6)?, n(6..8)?);
+        if !(1868..=2999).contains(&y) {
+            return None;
+        }
+        return Some(ParsedDate {
+            year: y as i32,
+            month,
+            day,
+            in_era: true,
+        });
+    }
     let (era, rest) = match ERAS.iter().find_map(|e| {
         e.names
             .iter()
@@ -728,6 +742,8 @@ mod tests {
         assert_eq!(p("R2.3.4"), Some((2020, 3, 4)));
         assert_eq!(p("1975年1月1日"), Some((1975, 1, 1)));
         assert_eq!(p("1975/01/01"), Some((1975, 1, 1)));
+        assert_eq!(p("19750101"), Some((1975, 1, 1)));
+        assert_eq!(date("19751301"), Invalid);
         assert_eq!(p("平成三十一年四月三十日"), Some((2019, 4, 30)));
         assert_eq!(date("昭和64年1月7日"), Valid);
         assert_eq!(date("昭和64年1月8日"), NotApplicable);
