@@ -328,6 +328,7 @@ def list_with_title_rows(p):
             elif isinstance(v, int) and v > 10 ** 9:
                 cell.number_format = "0"
         truth(p, "person_name", "%s %s" % (s, g))
+        truth(p, "person_name", "%s %s" % (sr, gr))  # the reading is the name too
         truth(p, "birth_date", b)
         truth(p, "postal_address", a)
         truth(p, "phone_number", tel)
@@ -465,6 +466,7 @@ def juki_extract(p):
         rows.append([mn, rc, "%s　%s" % (s, g), "%s　%s" % (sr, gr), b.strftime("%Y%m%d"), random.choice("12"),
                      "%03d%04d" % (random.randint(100, 999), random.randint(0, 9999)), a, tel.replace("-", ""), em])
         for k, v in [("my_number", mn), ("resident_code", rc), ("person_name", "%s　%s" % (s, g)),
+                     ("person_name", "%s　%s" % (sr, gr)),
                      ("birth_date", b), ("postal_address", a), ("phone_number", tel), ("email_address", em)]:
             truth(p, k, v)
     system_csv(p, heads, rows)
@@ -478,8 +480,8 @@ def zei_extract(p):
         mn, b, a, f3, acc, pn = my_number(), birth(), address(), fixed(), account(), pension()
         tel = "%s-%s-%s" % f3
         rows.append([mn, "%s %s" % (s, g), "%s %s" % (sr, gr), b.strftime("%Y/%m/%d"), a, tel, acc, pn])
-        for k, v in [("my_number", mn), ("person_name", "%s %s" % (s, g)), ("birth_date", b),
-                     ("postal_address", a), ("phone_number", tel), ("bank_account", acc),
+        for k, v in [("my_number", mn), ("person_name", "%s %s" % (s, g)), ("person_name", "%s %s" % (sr, gr)),
+                     ("birth_date", b), ("postal_address", a), ("phone_number", tel), ("bank_account", acc),
                      ("basic_pension_number", pn)]:
             truth(p, k, v)
     system_csv(p, heads, rows)
@@ -549,8 +551,8 @@ def word_form(p):
         t.cell(r, 1).text = value
     doc.add_paragraph("上記のとおり請求します。")
     doc.save(p)
-    for k, v in [("person_name", "%s %s" % (s, g)), ("birth_date", b), ("postal_address", a),
-                 ("phone_number", tel), ("my_number", " ".join([mn[:4], mn[4:8], mn[8:]]))]:
+    for k, v in [("person_name", "%s %s" % (s, g)), ("person_name", "%s %s" % (sr, gr)), ("birth_date", b),
+                 ("postal_address", a), ("phone_number", tel), ("my_number", " ".join([mn[:4], mn[4:8], mn[8:]]))]:
         truth(p, k, v)
 
 
@@ -570,7 +572,7 @@ def word_forms(n):
         p = path("介護保険課", "申請書", "要介護認定申請書_%03d.docx" % (i + 1))
         doc.save(p)
         for k, v in [("health_insurance_number", hi), ("birth_date", b), ("person_name", "%s %s" % (s, g)),
-                     ("postal_address", a), ("phone_number", tel)]:
+                     ("person_name", "%s %s" % (sr, gr)), ("postal_address", a), ("phone_number", tel)]:
             truth(p, k, v)
 
 

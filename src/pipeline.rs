@@ -124,6 +124,11 @@ impl UnitSink for DetectingSink<'_> {
         crate::extract::mail::is_internal(domain, self.internal)
     }
 
+    // Issue 13: extractors choose table headers with the detectors' words.
+    fn vocabulary(&self) -> Option<std::sync::Arc<crate::vocabulary::Vocabulary>> {
+        Some(self.engine.vocabulary())
+    }
+
     fn part_done(&mut self) {
         let Some(emit) = self.emit.as_mut() else {
             return;

@@ -5,6 +5,7 @@
 //! fingerprint → dedupe.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use super::context::Context;
 use super::prefilter::{Hit, Prefilter, Role};
@@ -22,7 +23,7 @@ pub struct Engine {
     pub(super) prefilter: Prefilter,
     fingerprinter: Fingerprinter,
     /// The detectors' label words, for extractors choosing header rows.
-    labels: Vocabulary,
+    labels: Arc<Vocabulary>,
     /// Tells engines apart in the per-thread cache of header keywords.
     id: u64,
 }
@@ -99,7 +100,7 @@ impl Engine {
         });
         Engine {
             prefilter: Prefilter::new(entries),
-            labels: Vocabulary::new(registry.label_words()),
+            labels: Arc::new(Vocabulary::new(registry.label_words())),
             registry,
             fingerprinter,
             id: ENGINES.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
@@ -109,8 +110,8 @@ impl Engine {
     /// The detectors' label vocabulary (their keywords and context words,
     /// plus table furniture such as 備考): what extractors use to tell a
     /// header row from a title or a data row.
-    pub fn vocabulary(&self) -> &Vocabulary {
-        &self.labels
+    pub fn vocabulary(&self) -> Arc<Vocabulary> {
+        self.labels.clone()
     }
 
     /// The keyword ids in a column header or label (cached per thread).

@@ -21,6 +21,7 @@ pub mod pdf;
 pub mod plain;
 pub mod pptx;
 pub mod spreadsheet;
+pub mod table;
 pub mod xml;
 pub mod zip;
 
@@ -490,6 +491,11 @@ pub trait UnitSink {
     /// What the document at `member` says about itself (its creation date,
     /// for retention). Extractors call it when the format records it.
     fn metadata(&mut self, _member: &MemberPath, _meta: DocumentMeta) {}
+    /// The detectors' label words, for choosing the header row of a table
+    /// (see `table.rs`); without them headers are chosen by shape alone.
+    fn vocabulary(&self) -> Option<std::sync::Arc<crate::vocabulary::Vocabulary>> {
+        None
+    }
 }
 
 /// What a document records about itself, as far as records rules need it.
@@ -545,6 +551,11 @@ impl ExtractContext<'_> {
     /// Reports what this file or member records about itself.
     pub fn metadata(&mut self, meta: DocumentMeta) {
         self.units.metadata(&self.member, meta);
+    }
+
+    /// The detectors' label words (see [`UnitSink::vocabulary`]).
+    pub fn vocabulary(&self) -> Option<std::sync::Arc<crate::vocabulary::Vocabulary>> {
+        self.units.vocabulary()
     }
 
     /// Pushes a unit of this file or member.

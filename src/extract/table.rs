@@ -1,0 +1,778 @@
+//! Tables: finding the header row where a city office puts it, for every
+//! format that holds tables (spreadsheets, CSV/TSV, Word tables, PDF lists).
+//!
+//! A Japanese 帳票 rarely starts with its header: a title row (「令和6年度
+//! ○○名簿」), a 取扱注意 line, a date or a department come first, notes
+//! follow the list, and a second list may start below a blank row. So rows
+//! are not labelled by "the first row"; a [`TableBuilder`] buffers the first
+//! [`WINDOW`] rows of a sheet (and again after every blank-row gap) and
+//! chooses the row whose cells most look like column labels: words of the
+//! detectors' vocabulary (passed in, see [`crate::vocabulary`]), short text,
+//! no digit runs. A label row directly above or below it joins it as a
+//! two-row header (`申請者` over `氏名 | 住所` gives the hint `申請者 氏名`),
+//! with merged header cells filled across their region. After a gap, a new
+//! header starts a new table; rows without one continue the table above.
+//!
+//! Data rows become row units whose cells carry the header label of their
+//! column as hint and a [`ColumnId`] (for column evidence). In a form (a
+//! label cell followed by its value in the same row: `氏名 | 佐々木 あすか`) the
+//! value cell takes the label as its hint. Title, header and note rows are
+//! units too, without hints: nothing in a file goes unscanned.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::text::{longest_digit_run, ColumnId, Location, TextUnit};
+use crate::vocabulary::{fold, Vocabulary};
+
+/// Rows looked at before the header is chosen (at the start and after every gap).
+pub const WINDOW: usize = 30;
+
+/// A cell handed to the builder.
+#[derive(Debug, Clone)]
+pub struct TableCell {
+    /// The column: a sheet's column index, a CSV field index, a PDF column.
+    pub column: u32,
+    pub text: String,
+    pub location: Location,
+    /// The cell held a number (a spreadsheet number cell): under a 個人番号
+    /// header an 11-digit number gets back the leading zero Excel dropped.
+    pub number: bool,
+}
+
+/// A row handed to the builder.
+#[derive(Debug, Clone)]
+pub struct TableRow {
+    /// The row's position (sheet row, CSV line, PDF line ordinal): a jump
+    /// of more than one is a blank-row gap.
+    pub index: u32,
+    pub cells: Vec<TableCell>,
+}
+
+/// A merged cell region (inclusive, in row indices and columns): a header
+/// cell merged over several columns labels all of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Merge {
+    pub first_row: u32,
+    pub first_column: u32,
+    pub last_row: u32,
+    pub last_column: u32,
+}
+
+/// What a row looks like, for choosing the header.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct RowShape {
+    /// Non-empty cells.
+    cells: usize,
+    /// Cells holding a word of the vocabulary.
+    vocab: usize,
+    /// Short cells without digit runs (label-like, vocabulary or not).
+    short: usize,
+    /// Cells with a run of three digits or more (values, dates, codes).
+    data: usize,
+    /// Cells longer than a label.
+    long: usize,
+}
+
+/// Merged regions looked at per sheet: a hostile file may declare millions.
+pub const MAX_MERGES: usize = 4096;
+
+/// A label is at most this many characters.
+const LABEL_CHARS: usize = 16;
+
+struct Buffered {
+    row: TableRow,
+    gap_before: bool,
+    shape: RowShape,
+    /// For each cell: whether it is a label (a vocabulary word, short, no digits).
+    labels: Vec<bool>,
+}
+
+/// The table rows are currently labelled by.
+struct Active {
+    id: u32,
+    labels: HashMap<u32, String>,
+}
+
+/// Chooses headers and turns rows into units; see the module documentation.
+pub struct TableBuilder {
+    vocab: Option<Arc<Vocabulary>>,
+    merges: Vec<Merge>,
+    window: Vec<Buffered>,
+    looking: bool,
+    gap_pending: bool,
+    last_index: Option<u32>,
+    active: Option<Active>,
+    next_table: u32,
+}
+
+impl TableBuilder {
+    /// A builder whose tables are numbered from `first_table` (tables are
+    /// numbered per file: give the next sheet [`next_table`](Self::next_table)).
+    pub fn new(vocab: Option<Arc<Vocabulary>>, first_table: u32) -> Self {
+        TableBuilder {
+            vocab,
+            merges: Vec::new(),
+            window: Vec::new(),
+            looking: true,
+            gap_pending: false,
+            last_index: None,
+            active: None,
+            next_table: first_table,
+        }
+    }
+
+    /// Merged regions of the sheet (header cells spanning columns or rows).
+    /// Only regions that can touch a header are kept (at most [`MAX_MERGES`]).
+    pub fn with_merges(mut self, mut merges: Vec<Merge>) -> Self {
+        merges.truncate(MAX_MERGES);
+        self.merges = merges;
+        self
+    }
+
+    /// Adds a merged region found while reading (Word's gridSpan and vMerge).
+    pub fn add_merge(&mut self, merge: Merge) {
+        if self.merges.len() < MAX_MERGES {
+            self.merges.push(merge);
+        }
+    }
+
+    /// The number the next table (of another sheet) should start from.
+    pub fn next_table(&self) -> u32 {
+        self.next_table
+    }
+
+    /// Adds a row; units for rows that are decided go to `emit`.
+    pub fn push<E>(
+        &mut self,
+        row: TableRow,
+        emit: &mut impl FnMut(TextUnit<'static>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        if row.cells.iter().all(|c| c.text.trim().is_empty()) {
+            self.gap_pending = true;
+            return Ok(());
+        }
+        let gap_before = self.gap_pending
+            || self
+                .last_index
+                .is_some_and(|l| row.index > l.saturating_add(1));
+        self.gap_pending = false;
+        self.last_index = Some(row.index);
+        if !self.looking {
+            if !gap_before {
+                return self.emit_data(&row, emit);
+            }
+            self.looking = true;
+        }
+        let (shape, labels) = self.shape(&row);
+        self.window.push(Buffered {
+            row,
+            gap_before,
+            shape,
+            labels,
+        });
+        if self.window.len() >= WINDOW {
+            self.resolve(emit)?;
+        }
+        Ok(())
+    }
+
+    /// Emits whatever is still buffered.
+    pub fn finish<E>(
+        &mut self,
+        emit: &mut impl FnMut(TextUnit<'static>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        while !self.window.is_empty() {
+            self.resolve(emit)?;
+        }
+        Ok(())
+    }
+
+    fn is_label_word(&self, text: &str) -> bool {
+        self.vocab.as_ref().is_some_and(|v| v.matches(text))
+    }
+
+    fn shape(&self, row: &TableRow) -> (RowShape, Vec<bool>) {
+        let mut s = RowShape::default();
+        let mut labels = Vec::with_capacity(row.cells.len());
+        for c in &row.cells {
+            let t = c.text.trim();
+            if t.is_empty() {
+                labels.push(false);
+                continue;
+            }
+            s.cells += 1;
+            let chars = t.chars().count();
+            let digits = longest_digit_run(&crate::normalize::normalize(t).text);
+            let vocab = chars <= LABEL_CHARS * 2 && self.is_label_word(t);
+            if digits >= 3 {
+                s.data += 1;
+            } else if chars > LABEL_CHARS * 2 {
+                s.long += 1;
+            } else if chars <= LABEL_CHARS {
+                s.short += 1;
+            }
+            let is_label = vocab && digits < 3 && chars <= LABEL_CHARS;
+            if is_label {
+                s.vocab += 1;
+            }
+            labels.push(is_label);
+        }
+        (s, labels)
+    }
+
+    /// How much a row looks like a header; `None` when it cannot be one.
+    fn header_score(b: &Buffered) -> Option<i32> {
+        let s = b.shape;
+        if s.cells < 2 || s.data > 0 || s.long > 0 {
+            return None;
+        }
+        if s.vocab == 0 && s.short < 3 {
+            return None;
+        }
+        Some(3 * s.vocab as i32 + s.short as i32)
+    }
+
+    fn is_data(b: &Buffered) -> bool {
+        b.shape.data > 0 || (b.shape.cells >= 2 && b.shape.vocab == 0)
+    }
+
+    /// A short label row that can be one half of a two-row header.
+    fn is_sublabel(b: &Buffered) -> bool {
+        let s = b.shape;
+        s.cells >= 1 && s.data == 0 && s.long == 0 && s.short == s.cells
+    }
+
+    /// A form: most rows pair a label cell with its value.
+    fn is_form(rows: &[Buffered]) -> bool {
+        let paired = rows
+            .iter()
+            .filter(|b| {
+                let first = b.row.cells.iter().position(|c| !c.text.trim().is_empty());
+                let label_cells = b.labels.iter().filter(|&&l| l).count();
+                first.is_some_and(|i| b.labels[i]) && 2 * label_cells <= b.shape.cells
+            })
+            .count();
+        paired >= 2 && 2 * paired >= rows.len()
+    }
+
+    /// The header row (best score; a following data row adds to it).
+    fn best_header(rows: &[Buffered]) -> Option<usize> {
+        let mut best: Option<(i32, usize)> = None;
+        for (i, b) in rows.iter().enumerate() {
+            let Some(mut score) = Self::header_score(b) else {
+                continue;
+            };
+            let next = rows.get(i + 1).filter(|n| !n.gap_before);
+            let after = rows.get(i + 2).filter(|n| !n.gap_before);
+            let followed_by_data = next.is_some_and(Self::is_data)
+                || (next.is_some_and(Self::is_sublabel) && after.is_some_and(Self::is_data));
+            if followed_by_data {
+                score += 2;
+            }
+            if best.is_none_or(|(s, _)| score > s) {
+                best = Some((score, i));
+            }
+        }
+        best.map(|(_, i)| i)
+    }
+
+    /// The text of header cell (row index, column), with merged regions filled.
+    fn header_text(
+        merges: &[Merge],
+        b: &Buffered,
+        column: u32,
+        all: &[Buffered],
+    ) -> Option<String> {
+        if let Some(c) = b
+            .row
+            .cells
+            .iter()
+            .find(|c| c.column == column && !c.text.trim().is_empty())
+        {
+            return Some(c.text.trim().to_string());
+        }
+        let m = merges.iter().find(|m| {
+            (m.first_row..=m.last_row).contains(&b.row.index)
+                && (m.first_column..=m.last_column).contains(&column)
+        })?;
+        all.iter()
+            .find(|r| r.row.index == m.first_row)
+            .and_then(|r| {
+                r.row
+                    .cells
+                    .iter()
+                    .find(|c| c.column == m.first_column && !c.text.trim().is_empty())
+            })
+            .map(|c| c.text.trim().to_string())
+    }
+
+    /// Labels of a header of one row (`rows[top]`) or two rows.
+    fn labels(&self, rows: &[Buffered], top: usize, two: bool) -> HashMap<u32, String> {
+        let block = &rows[top..top + if two { 2 } else { 1 }];
+        let mut columns: Vec<u32> = block
+            .iter()
+            .flat_map(|b| b.row.cells.iter().map(|c| c.column))
+            .collect();
+        let merges: Vec<Merge> = self
+            .merges
+            .iter()
+            .filter(|m| {
+                block
+                    .iter()
+                    .any(|b| (m.first_row..=m.last_row).contains(&b.row.index))
+            })
+            .copied()
+            .collect();
+        for m in &merges {
+            columns.extend(m.first_column..=m.last_column.min(m.first_column + 256));
+        }
+        columns.sort_unstable();
+        columns.dedup();
+        let mut per_row: Vec<HashMap<u32, String>> = block
+            .iter()
+            .map(|b| {
+                columns
+                    .iter()
+                    .filter_map(|&c| Self::header_text(&merges, b, c, rows).map(|t| (c, t)))
+                    .collect()
+            })
+            .collect();
+        if two && merges.is_empty() {
+            // Without merge information (CSV, ODS, PDF): a group label above
+            // two or more sub-labels spans them, up to the next group label.
+            let (upper, lower) = per_row.split_at_mut(1);
+            let (upper, lower) = (&mut upper[0], &lower[0]);
+            let mut fill: Vec<(u32, String)> = Vec::new();
+            let mut current: Option<(u32, String)> = None;
+            for &c in &columns {
+                match upper.get(&c) {
+                    Some(t) => current = Some((c, t.clone())),
+                    None => {
+                        if let Some((start, t)) = &current {
+                            if lower.contains_key(&c) && lower.contains_key(start) {
+                                fill.push((c, t.clone()));
+                                continue;
+                            }
+                        }
+                        current = None;
+                    }
+                }
+            }
+            upper.extend(fill);
+        }
+        let mut out = HashMap::new();
+        for &c in &columns {
+            let mut parts: Vec<&str> = Vec::new();
+            for r in &per_row {
+                if let Some(t) = r.get(&c) {
+                    if parts.last() != Some(&t.as_str()) {
+                        parts.push(t);
+                    }
+                }
+            }
+            if !parts.is_empty() {
+                out.insert(c, parts.join(" "));
+            }
+        }
+        out
+    }
+
+    fn new_table(&mut self, labels: HashMap<u32, String>) {
+        self.active = Some(Active {
+            id: self.next_table,
+            labels,
+        });
+        self.next_table += 1;
+    }
+
+    /// Decides the buffered window: header or not, and which rows belong to
+    /// which table. Rows after a gap that follows the header go back into
+    /// the window, to be looked at again.
+    fn resolve<E>(
+        &mut self,
+        emit: &mut impl FnMut(TextUnit<'static>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let rows = std::mem::take(&mut self.window);
+        self.looking = false;
+        if rows.is_empty() {
+            return Ok(());
+        }
+        if Self::is_form(&rows) {
+            self.new_table(HashMap::new());
+            for b in &rows {
+                self.emit_data(&b.row, emit)?;
+            }
+            return Ok(());
+        }
+        let Some(h) = Self::best_header(&rows) else {
+            // No header: rows after a gap continue the table above; a sheet
+            // without any header is still one table (its columns count).
+            if self.active.is_none() {
+                self.new_table(HashMap::new());
+            }
+            for b in &rows {
+                self.emit_data(&b.row, emit)?;
+            }
+            return Ok(());
+        };
+        // A label row directly below (or above) joins the header.
+        let below = rows.get(h + 1).filter(|b| {
+            !b.gap_before
+                && Self::is_sublabel(b)
+                && rows
+                    .get(h + 2)
+                    .is_none_or(|n| n.gap_before || Self::is_data(n))
+        });
+        let above = (h > 0 && !rows[h].gap_before)
+            .then(|| &rows[h - 1])
+            .filter(|b| Self::is_sublabel(b) && self.is_group_row(b));
+        let (top, two) = match (above, below) {
+            (_, Some(_)) => (h, true),
+            (Some(_), None) => (h - 1, true),
+            (None, None) => (h, false),
+        };
+        let end = top + if two { 2 } else { 1 };
+        // Rows before the header: up to the last gap before it they continue
+        // the table above; after that gap they are its title and notes.
+        let title_from = rows[..=top].iter().rposition(|b| b.gap_before).unwrap_or(0);
+        for b in &rows[..title_from] {
+            self.emit_data(&b.row, emit)?;
+        }
+        for b in &rows[title_from..end] {
+            emit(plain_row(&b.row))?;
+        }
+        let labels = self.labels(&rows, top, two);
+        self.new_table(labels);
+        let mut rest = rows.into_iter().skip(end).peekable();
+        while let Some(b) = rest.next_if(|b| !b.gap_before) {
+            self.emit_data(&b.row, emit)?;
+        }
+        let rest: Vec<Buffered> = rest.collect();
+        if !rest.is_empty() {
+            self.window = rest;
+            self.looking = true;
+        }
+        Ok(())
+    }
+
+    /// A row above the header that groups its columns (申請者 over 氏名 | 住所),
+    /// not a lone title in the first column.
+    fn is_group_row(&self, b: &Buffered) -> bool {
+        if b.shape.cells >= 2 {
+            return true;
+        }
+        let Some(c) = b.row.cells.iter().find(|c| !c.text.trim().is_empty()) else {
+            return false;
+        };
+        let spans = self.merges.iter().any(|m| {
+            m.first_row == b.row.index
+                && m.first_column == c.column
+                && m.last_column > m.first_column
+        });
+        spans || (c.column > 0 && c.text.trim().chars().count() <= 10)
+    }
+
+    /// A data row: each cell with its column's label (or the label cell
+    /// before it) as hint and its column id.
+    fn emit_data<E>(
+        &self,
+        row: &TableRow,
+        emit: &mut impl FnMut(TextUnit<'static>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let mut cells = Vec::with_capacity(row.cells.len());
+        let mut ids = Vec::with_capacity(row.cells.len());
+        let mut previous_label: Option<&str> = None;
+        for c in &row.cells {
+            let text = c.text.trim();
+            let column_label = self
+                .active
+                .as_ref()
+                .and_then(|a| a.labels.get(&c.column))
+                .map(String::as_str);
+            let is_label = !text.is_empty()
+                && text.chars().count() <= LABEL_CHARS
+                && longest_digit_run(text) < 3
+                && self.is_label_word(text);
+            let hint = column_label.or(if is_label { None } else { previous_label });
+            let value = if c.number
+                && hint.is_some_and(is_my_number_label)
+                && c.text.len() == 11
+                && c.text.bytes().all(|b| b.is_ascii_digit())
+            {
+                format!("0{}", c.text)
+            } else {
+                c.text.clone()
+            };
+            cells.push((value, c.location.clone(), hint.map(str::to_string)));
+            ids.push(self.active.as_ref().map(|a| ColumnId {
+                table: a.id,
+                column: c.column,
+            }));
+            if !text.is_empty() {
+                previous_label = is_label.then_some(text);
+            }
+        }
+        emit(TextUnit::row(cells).with_columns(ids))
+    }
+}
+
+/// A title, header or note row: its cells without hints or columns.
+fn plain_row(row: &TableRow) -> TextUnit<'static> {
+    TextUnit::row(
+        row.cells
+            .iter()
+            .map(|c| (c.text.clone(), c.location.clone(), None)),
+    )
+}
+
+/// Whether a column label names the My Number (個人番号, マイナンバー, KOJIN_NO …).
+pub fn is_my_number_label(label: &str) -> bool {
+    let f = fold(label).text;
+    [
+        "個人番号",
+        "マイナンバー",
+        "kojinno",
+        "kojinbango",
+        "mynumber",
+        "myno",
+    ]
+    .iter()
+    .any(|w| f.contains(w))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vocab() -> Arc<Vocabulary> {
+        Arc::new(Vocabulary::new([
+            "氏名",
+            "住所",
+            "電話番号",
+            "個人番号",
+            "生年月日",
+            "申請者",
+            "フリガナ",
+            "no",
+            "備考",
+            "KOJIN_NO",
+            "SHIMEI",
+            "受給者",
+        ]))
+    }
+
+    fn row(index: u32, cells: &[&str]) -> TableRow {
+        TableRow {
+            index,
+            cells: cells
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| !t.is_empty())
+                .map(|(i, t)| TableCell {
+                    column: i as u32,
+                    text: t.to_string(),
+                    location: Location::Cell {
+                        sheet: "S".into(),
+                        cell: format!("{}{}", i, index + 1),
+                    },
+                    number: false,
+                })
+                .collect(),
+        }
+    }
+
+    fn run(b: &mut TableBuilder, rows: Vec<TableRow>) -> Vec<TextUnit<'static>> {
+        let mut out = Vec::new();
+        let mut emit = |u: TextUnit<'static>| -> Result<(), ()> {
+            out.push(u);
+            Ok(())
+        };
+        for r in rows {
+            b.push(r, &mut emit).unwrap();
+        }
+        b.finish(&mut emit).unwrap();
+        out
+    }
+
+    fn hints(u: &TextUnit<'_>) -> Vec<Option<String>> {
+        match &u.locator {
+            crate::text::Locator::Cells(c) => c.iter().map(|c| c.hint.clone()).collect(),
+            _ => vec![],
+        }
+    }
+
+    #[test]
+    fn header_after_title_rows() {
+        let mut b = TableBuilder::new(Some(vocab()), 0);
+        let units = run(
+            &mut b,
+            vec![
+                row(0, &["令和6年度 児童手当 受給者名簿"]),
+                row(1, &["取扱注意", "", "", "令和6年4月1日現在"]),
+                row(4, &["No.", "氏名", "住所", "個人番号"]),
+                row(
+                    5,
+                    &["1", "佐々木 あすか", "藤沢市鵠沼1-2-3", "258231856428"],
+                ),
+                row(6, &["2", "山口 七夏", "藤沢市辻堂2-3-4", "063619562099"]),
+            ],
+        );
+        assert_eq!(units.len(), 5);
+        assert_eq!(hints(&units[2]), vec![None, None, None, None]);
+        assert_eq!(
+            hints(&units[3]),
+            vec![
+                Some("No.".into()),
+                Some("氏名".into()),
+                Some("住所".into()),
+                Some("個人番号".into())
+            ]
+        );
+        match &units[4].locator {
+            crate::text::Locator::Cells(c) => {
+                assert_eq!(
+                    c[3].column,
+                    Some(ColumnId {
+                        table: 0,
+                        column: 3
+                    })
+                )
+            }
+            _ => panic!(),
+        }
+    }
+
+    #[test]
+    fn two_row_header_with_merged_group_cell() {
+        let mut b = TableBuilder::new(Some(vocab()), 0).with_merges(vec![
+            Merge {
+                first_row: 2,
+                first_column: 1,
+                last_row: 2,
+                last_column: 2,
+            },
+            Merge {
+                first_row: 2,
+                first_column: 3,
+                last_row: 3,
+                last_column: 3,
+            },
+        ]);
+        let units = run(
+            &mut b,
+            vec![
+                row(0, &["申請者一覧"]),
+                row(2, &["No", "申請者", "", "電話番号"]),
+                row(3, &["", "氏名", "住所", ""]),
+                row(
+                    4,
+                    &["1", "佐々木 あすか", "藤沢市鵠沼1-2-3", "090-1234-5678"],
+                ),
+            ],
+        );
+        assert_eq!(
+            hints(units.last().unwrap()),
+            vec![
+                Some("No".into()),
+                Some("申請者 氏名".into()),
+                Some("申請者 住所".into()),
+                Some("電話番号".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn two_row_header_without_merges_spans_group_labels() {
+        let mut b = TableBuilder::new(Some(vocab()), 0);
+        let units = run(
+            &mut b,
+            vec![
+                row(0, &["No", "申請者", "", "電話番号"]),
+                row(1, &["", "氏名", "住所", ""]),
+                row(
+                    2,
+                    &["1", "佐々木 あすか", "藤沢市鵠沼1-2-3", "090-1234-5678"],
+                ),
+            ],
+        );
+        assert_eq!(
+            hints(units.last().unwrap()),
+            vec![
+                Some("No".into()),
+                Some("申請者 氏名".into()),
+                Some("申請者 住所".into()),
+                Some("電話番号".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn a_gap_and_a_new_header_start_a_new_table() {
+        let mut b = TableBuilder::new(Some(vocab()), 3);
+        let units = run(
+            &mut b,
+            vec![
+                row(0, &["氏名", "個人番号"]),
+                row(1, &["佐々木 あすか", "258231856428"]),
+                row(3, &["緊急連絡先"]),
+                row(4, &["氏名", "電話番号"]),
+                row(5, &["山口 七夏", "090-1234-5678"]),
+                row(7, &["佐藤 一郎", "258231856428"]),
+            ],
+        );
+        let last = units.last().unwrap();
+        // After the second gap, no new header: the second table goes on.
+        assert_eq!(
+            hints(last),
+            vec![Some("氏名".into()), Some("電話番号".into())]
+        );
+        match &last.locator {
+            crate::text::Locator::Cells(c) => assert_eq!(c[0].column.unwrap().table, 4),
+            _ => panic!(),
+        }
+        assert_eq!(
+            hints(&units[1]),
+            vec![Some("氏名".into()), Some("個人番号".into())]
+        );
+        assert_eq!(b.next_table(), 5);
+    }
+
+    #[test]
+    fn form_rows_label_their_values() {
+        let mut b = TableBuilder::new(Some(vocab()), 0);
+        let units = run(
+            &mut b,
+            vec![
+                row(0, &["フリガナ", "ササキ アスカ"]),
+                row(1, &["氏名", "佐々木 あすか"]),
+                row(2, &["住所", "藤沢市鵠沼1-2-3"]),
+            ],
+        );
+        assert_eq!(hints(&units[1]), vec![None, Some("氏名".into())]);
+        assert_eq!(hints(&units[0]), vec![None, Some("フリガナ".into())]);
+    }
+
+    #[test]
+    fn my_number_leading_zero_restored_under_its_header() {
+        let mut b = TableBuilder::new(Some(vocab()), 0);
+        let mut r = row(1, &["山田 太郎", "63619562099"]);
+        r.cells[1].number = true;
+        let units = run(&mut b, vec![row(0, &["SHIMEI", "KOJIN_NO"]), r]);
+        assert!(units[1].text.ends_with("063619562099"));
+    }
+
+    #[test]
+    fn window_is_bounded_and_rows_keep_their_order() {
+        let mut b = TableBuilder::new(Some(vocab()), 0);
+        let mut rows = vec![row(0, &["氏名", "個人番号"])];
+        for i in 1..100 {
+            rows.push(row(i, &["佐藤 一郎", "258231856428"]));
+        }
+        let units = run(&mut b, rows);
+        assert_eq!(units.len(), 100);
+        assert!(units[99].text.starts_with("佐藤"));
+        assert_eq!(hints(&units[99])[1].as_deref(), Some("個人番号"));
+        assert!(b.window.is_empty());
+    }
+}
