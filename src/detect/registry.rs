@@ -237,15 +237,16 @@ impl Registry {
     }
 
     /// The words that make a column header or form label: every detector's
-    /// trigger keywords and (positive and negative) context words of two
-    /// characters or more (a
-    /// lone `番` or `-` is no label), plus table furniture
-    /// ([`GENERIC_LABELS`](crate::vocabulary::GENERIC_LABELS)).
+    /// (positive and negative) context words of two characters or more,
+    /// plus table furniture ([`GENERIC_LABELS`](crate::vocabulary::GENERIC_LABELS)).
+    /// Trigger-only words are left out: 丁目, 様 or 号 start a search but
+    /// label nothing.
     pub fn label_words(&self) -> Vec<String> {
         let mut words: Vec<String> = self
             .detectors
             .iter()
             .flat_map(|d| d.keywords.iter())
+            .filter(|(role, _)| *role != Role::Trigger)
             .map(|(_, w)| w.clone())
             .filter(|w| crate::vocabulary::fold(w).text.chars().count() >= 2)
             .chain(

@@ -77,7 +77,8 @@ impl Extractor for Delimited {
                         line,
                         column: i as u32 + 1,
                     },
-                    number: false,
+                    // Saved from a spreadsheet, a number may have lost its leading zero.
+                    number: !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()),
                 })
                 .collect();
             let member = &cx.member;

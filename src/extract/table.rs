@@ -517,6 +517,314 @@ impl TableBuilder {
     }
 }
 
+/// A piece of text on a line of a laid-out page (a PDF): where it starts
+/// and ends, in page units.
+#[derive(Debug, Clone)]
+pub struct Field {
+    pub x0: f32,
+    pub x1: f32,
+    pub text: String,
+}
+
+/// A line of a laid-out page: its height (font size), its fields (text set
+/// together, left to right: what a reader sees as one cell) and the pieces
+/// they were set in (a wrapped address may be set in pieces, one per script).
+#[derive(Debug, Clone)]
+pub struct Line {
+    pub y: f32,
+    pub height: f32,
+    pub fields: Vec<Field>,
+    pub pieces: Vec<Field>,
+}
+
+/// The columns of a list that reached the foot of a page: the next page's
+/// first lines may go on with it.
+#[derive(Debug, Clone)]
+pub struct LayoutColumns {
+    spans: Vec<(f32, f32)>,
+    pitch: Option<f32>,
+}
+
+/// A row of a list on a laid-out page: each column's text.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LayoutRow {
+    pub cells: Vec<(u32, String)>,
+}
+
+/// A list found on a laid-out page.
+#[derive(Debug, Clone, Default)]
+pub struct LayoutTable {
+    /// Rows in order: a group label row, the header, data rows.
+    pub rows: Vec<LayoutRow>,
+    /// The lines the list is made of.
+    pub lines: Vec<usize>,
+    /// Group labels spanning columns; `first_row`/`last_row` index `rows`.
+    pub merges: Vec<Merge>,
+    /// The list goes on from the previous page (no header on this page).
+    pub continued: bool,
+}
+
+/// Whether a line of a page reads as a list's header: two or more label
+/// fields of which some are vocabulary words (four short labels will do
+/// only when no vocabulary is known).
+fn is_header_line(line: &Line, vocab: Option<&Vocabulary>) -> bool {
+    let n = line.fields.len();
+    if n < 2 {
+        return false;
+    }
+    let mut words = 0;
+    for f in &line.fields {
+        let t = f.text.trim();
+        let chars = t.chars().count();
+        if chars == 0 || chars > LABEL_CHARS || longest_digit_run(t) >= 3 {
+            return false;
+        }
+        if vocab.is_some_and(|v| v.matches(t)) {
+            words += 1;
+        }
+    }
+    words >= 2 || (words >= 1 && n >= 3) || (vocab.is_none() && n >= 4)
+}
+
+/// A short label line (a group label above the header).
+fn is_label_line(line: &Line) -> bool {
+    !line.fields.is_empty()
+        && line.fields.iter().all(|f| {
+            let t = f.text.trim();
+            !t.is_empty() && t.chars().count() <= LABEL_CHARS && longest_digit_run(t) < 3
+        })
+}
+
+/// The column of a piece of text. Header labels are mostly set at the left
+/// of their column, and values left (text) or right (numbers) in theirs:
+/// a piece between one label's start and the next label's start belongs
+/// to the first. Otherwise (centred labels) the label it overlaps most, or
+/// the nearest.
+fn column_of(f: &Field, spans: &[(f32, f32)], tolerance: f32) -> Option<u32> {
+    let mut inside = None;
+    for (i, &(a, _)) in spans.iter().enumerate() {
+        let next = spans.get(i + 1).map(|s| s.0).unwrap_or(f32::INFINITY);
+        if f.x0 >= a - tolerance && f.x1 <= next + tolerance {
+            if inside.is_some() {
+                inside = None;
+                break;
+            }
+            inside = Some(i as u32);
+        }
+    }
+    if inside.is_some() {
+        return inside;
+    }
+    spans
+        .iter()
+        .enumerate()
+        .map(|(i, &(a, b))| {
+            let overlap = f.x1.min(b) - f.x0.max(a);
+            let distance = if overlap >= 0.0 {
+                0.0
+            } else {
+                (a - f.x1).max(f.x0 - b)
+            };
+            (i, distance, overlap)
+        })
+        .min_by(|x, y| x.1.total_cmp(&y.1).then(y.2.total_cmp(&x.2)))
+        .map(|(i, _, _)| i as u32)
+}
+
+/// A line's pieces by column, pieces of one column joined (without a space
+/// where they were set close: a script change in 「神町2丁目」).
+fn cells_of(line: &Line, spans: &[(f32, f32)]) -> Vec<(u32, String)> {
+    let mut cells: Vec<(u32, String, f32)> = Vec::new();
+    for p in &line.pieces {
+        let t = p.text.trim();
+        if t.is_empty() {
+            continue;
+        }
+        let Some(c) = column_of(p, spans, line.height * 0.5) else {
+            continue;
+        };
+        match cells.iter_mut().find(|(k, _, _)| *k == c) {
+            Some((_, text, end)) => {
+                if p.x0 - *end > line.height * 0.35 {
+                    text.push(' ');
+                }
+                text.push_str(t);
+                *end = end.max(p.x1);
+            }
+            None => cells.push((c, t.to_string(), p.x1)),
+        }
+    }
+    cells.sort_by_key(|c| c.0);
+    cells.into_iter().map(|(c, t, _)| (c, t)).collect()
+}
+
+/// Lines from `start` on that fit the columns: rows with pieces in two or
+/// more columns, and lines closer than a row (a cell's wrapped text) that
+/// go on with the row above.
+fn follow(
+    lines: &[Line],
+    start: usize,
+    from_y: Option<f32>,
+    cols: &mut LayoutColumns,
+    vocab: Option<&Vocabulary>,
+    table: &mut LayoutTable,
+    data_rows_before: usize,
+) -> usize {
+    let mut prev_y = from_y;
+    let mut data_rows = data_rows_before;
+    let mut j = start;
+    while let Some(line) = lines.get(j) {
+        let gap = prev_y.map(|py| (py - line.y).abs());
+        let limit = cols.pitch.unwrap_or(line.height * 1.6).max(line.height) * 2.5;
+        if gap.is_some_and(|g| g > limit) {
+            break;
+        }
+        let wrapped = data_rows > 0
+            && gap
+                .is_some_and(|g| cols.pitch.is_some_and(|p| g < p * 0.8) && g <= line.height * 1.6);
+        if !wrapped && is_header_line(line, vocab) {
+            break;
+        }
+        let cells = cells_of(line, &cols.spans);
+        if cells.is_empty() {
+            break;
+        }
+        if wrapped {
+            if let Some(row) = table.rows.last_mut() {
+                for (c, t) in cells {
+                    match row.cells.iter_mut().find(|(k, _)| *k == c) {
+                        Some((_, text)) => text.push_str(&t),
+                        None => {
+                            row.cells.push((c, t));
+                            row.cells.sort_by_key(|x| x.0);
+                        }
+                    }
+                }
+            }
+        } else {
+            if cells.len() < 2.min(cols.spans.len()) {
+                break;
+            }
+            if data_rows == 0 || cols.pitch.is_none() {
+                if let Some(g) = gap {
+                    cols.pitch = Some(g.max(line.height));
+                }
+            }
+            table.rows.push(LayoutRow { cells });
+            data_rows += 1;
+        }
+        table.lines.push(j);
+        prev_y = Some(line.y);
+        j += 1;
+    }
+    j
+}
+
+/// Finds lists on a laid-out page: a line of labels followed by lines whose
+/// text falls into its columns (what LibreOffice and Excel make of a sheet
+/// saved as PDF, and of a Word table). `open` are the columns of a list that
+/// reached the foot of the previous page; the columns of one reaching the
+/// foot of this page are returned. Lines must be in reading order, top to
+/// bottom.
+pub fn layout_tables(
+    lines: &[Line],
+    vocab: Option<&Vocabulary>,
+    open: Option<LayoutColumns>,
+) -> (Vec<LayoutTable>, Option<LayoutColumns>) {
+    let mut tables = Vec::new();
+    let mut open_after = None;
+    let mut i = 0;
+    if let Some(mut cols) = open {
+        let mut table = LayoutTable {
+            continued: true,
+            ..LayoutTable::default()
+        };
+        let next = follow(lines, 0, None, &mut cols, vocab, &mut table, 1);
+        if !table.rows.is_empty() {
+            if next >= lines.len() {
+                open_after = Some(cols.clone());
+            }
+            tables.push(table);
+            i = next;
+        }
+    }
+    while i < lines.len() {
+        let header = &lines[i];
+        if !is_header_line(header, vocab) {
+            i += 1;
+            continue;
+        }
+        let mut cols = LayoutColumns {
+            spans: header.fields.iter().map(|f| (f.x0, f.x1)).collect(),
+            pitch: None,
+        };
+        let mut table = LayoutTable::default();
+        // A group label line right above the header (申請者 over 氏名 | 住所).
+        let free_from = tables
+            .last()
+            .and_then(|t: &LayoutTable| t.lines.last().map(|l| l + 1))
+            .unwrap_or(0);
+        if i > free_from {
+            let above = &lines[i - 1];
+            if is_label_line(above) && (above.y - header.y).abs() <= header.height * 2.0 {
+                let mut cells = Vec::new();
+                for f in &above.fields {
+                    let covered: Vec<u32> = cols
+                        .spans
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, &(a, b))| f.x1.min(b) - f.x0.max(a) > 0.0)
+                        .map(|(c, _)| c as u32)
+                        .collect();
+                    let Some(&first) = covered.first() else {
+                        continue;
+                    };
+                    cells.push((first, f.text.trim().to_string()));
+                    if let Some(&last) = covered.last().filter(|&&l| l > first) {
+                        table.merges.push(Merge {
+                            first_row: 0,
+                            first_column: first,
+                            last_row: 0,
+                            last_column: last,
+                        });
+                    }
+                }
+                if !cells.is_empty() {
+                    table.rows.push(LayoutRow { cells });
+                    table.lines.push(i - 1);
+                }
+            }
+        }
+        table.rows.push(LayoutRow {
+            cells: header
+                .fields
+                .iter()
+                .enumerate()
+                .map(|(k, f)| (k as u32, f.text.trim().to_string()))
+                .collect(),
+        });
+        table.lines.push(i);
+        let header_rows = table.rows.len();
+        let next = follow(
+            lines,
+            i + 1,
+            Some(header.y),
+            &mut cols,
+            vocab,
+            &mut table,
+            0,
+        );
+        if table.rows.len() == header_rows {
+            i += 1;
+            continue;
+        }
+        open_after = (next >= lines.len()).then_some(cols);
+        tables.push(table);
+        i = next;
+    }
+    (tables, open_after)
+}
+
 /// A title, header or note row: its cells without hints or columns.
 fn plain_row(row: &TableRow) -> TextUnit<'static> {
     TextUnit::row(
@@ -760,6 +1068,160 @@ mod tests {
         r.cells[1].number = true;
         let units = run(&mut b, vec![row(0, &["SHIMEI", "KOJIN_NO"]), r]);
         assert!(units[1].text.ends_with("063619562099"));
+    }
+
+    fn line(y: f32, fields: &[(f32, f32, &str)]) -> Line {
+        let fields: Vec<Field> = fields
+            .iter()
+            .map(|&(x0, x1, t)| Field {
+                x0,
+                x1,
+                text: t.to_string(),
+            })
+            .collect();
+        Line {
+            y,
+            height: 8.0,
+            pieces: fields.clone(),
+            fields,
+        }
+    }
+
+    #[test]
+    fn a_pdf_list_is_found_by_its_label_line() {
+        let v = vocab();
+        let lines = vec![
+            line(520.0, &[(300.0, 400.0, "支給申請者一覧")]),
+            line(499.0, &[(122.0, 140.0, "申請者")]),
+            line(
+                488.0,
+                &[
+                    (55.0, 80.0, "No"),
+                    (122.0, 138.0, "氏名"),
+                    (208.0, 224.0, "住所"),
+                    (432.0, 464.0, "電話番号"),
+                ],
+            ),
+            line(
+                477.0,
+                &[
+                    (55.0, 60.0, "1"),
+                    (122.0, 170.0, "佐々木 あすか"),
+                    (208.0, 330.0, "神奈川県藤沢市鵠沼海岸2丁目3番4号"),
+                    (432.0, 480.0, "090-1234-5678"),
+                ],
+            ),
+            line(
+                466.0,
+                &[
+                    (55.0, 60.0, "2"),
+                    (122.0, 160.0, "山口 七夏"),
+                    (432.0, 480.0, "090-1234-5679"),
+                ],
+            ),
+            line(440.0, &[(55.0, 300.0, "※ 個人番号は厳重に管理すること")]),
+        ];
+        let (tables, open) = layout_tables(&lines, Some(&v), None);
+        assert!(open.is_none());
+        assert_eq!(tables.len(), 1);
+        let t = &tables[0];
+        assert_eq!(t.lines, vec![1, 2, 3, 4]);
+        assert_eq!(
+            t.rows[3].cells,
+            vec![
+                (0, "2".to_string()),
+                (1, "山口 七夏".to_string()),
+                (3, "090-1234-5679".to_string())
+            ]
+        );
+        assert_eq!(t.merges.len(), 0, "申請者 covers one header label only");
+        // A list reaching the foot of the page goes on on the next one.
+        let (tables, open) = layout_tables(&lines[..5], Some(&v), None);
+        assert_eq!(tables.len(), 1);
+        let next_page = vec![line(
+            700.0,
+            &[
+                (55.0, 60.0, "3"),
+                (122.0, 160.0, "森 ひなた"),
+                (432.0, 480.0, "090-1234-5670"),
+            ],
+        )];
+        let (tables, _) = layout_tables(&next_page, Some(&v), open);
+        assert!(tables[0].continued);
+        assert_eq!(tables[0].rows[0].cells.len(), 3);
+    }
+
+    #[test]
+    fn right_aligned_numbers_and_wrapped_cells_find_their_columns() {
+        let v = vocab();
+        let mut wrapped = line(
+            469.0,
+            &[
+                (208.0, 230.0, "神町"),
+                (232.0, 236.0, "2"),
+                (238.0, 250.0, "丁目"),
+            ],
+        );
+        wrapped.fields = vec![Field {
+            x0: 208.0,
+            x1: 250.0,
+            text: "神町2丁目".into(),
+        }];
+        let lines = vec![
+            line(
+                488.0,
+                &[
+                    (55.0, 70.0, "No."),
+                    (122.0, 138.0, "氏名"),
+                    (208.0, 224.0, "住所"),
+                ],
+            ),
+            line(
+                477.0,
+                &[
+                    (115.0, 120.0, "1"),
+                    (122.0, 160.0, "森 ひなた"),
+                    (208.0, 290.0, "東京都八王子市明"),
+                ],
+            ),
+            wrapped,
+            line(
+                458.0,
+                &[
+                    (115.0, 120.0, "2"),
+                    (122.0, 160.0, "山口 七夏"),
+                    (208.0, 290.0, "藤沢市辻堂1番地"),
+                ],
+            ),
+        ];
+        let (tables, _) = layout_tables(&lines, Some(&v), None);
+        let rows = &tables[0].rows;
+        assert_eq!(rows.len(), 3);
+        assert_eq!(
+            rows[1].cells,
+            vec![
+                (0, "1".to_string()),
+                (1, "森 ひなた".to_string()),
+                (2, "東京都八王子市明神町2丁目".to_string())
+            ]
+        );
+        assert_eq!(tables[0].lines, vec![0, 1, 2, 3]);
+    }
+
+    #[test]
+    fn prose_lines_are_no_list() {
+        let lines = vec![
+            line(
+                500.0,
+                &[(50.0, 500.0, "本市では、令和6年度の予算編成にあたり、")],
+            ),
+            line(
+                488.0,
+                &[(50.0, 500.0, "市民サービスの向上を基本方針としています。")],
+            ),
+        ];
+        let (tables, open) = layout_tables(&lines, Some(&vocab()), None);
+        assert!(tables.is_empty() && open.is_none());
     }
 
     #[test]
