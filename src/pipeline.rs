@@ -94,7 +94,8 @@ struct DetectingSink<'a> {
     engine: &'a Engine,
     outcome: &'a mut FileOutcome,
     deadline: Option<Instant>,
-    buf: Vec<Finding>,
+    /// Issue 13: column evidence of the file's tables (`detect/columns.rs`).
+    columns: crate::detect::columns::ColumnPass,
     internal: &'a [String],
     /// Where parts of a large container go as soon as they are complete.
     emit: Option<&'a mut dyn FnMut(FileOutcome)>,
@@ -102,11 +103,8 @@ struct DetectingSink<'a> {
 
 impl UnitSink for DetectingSink<'_> {
     fn unit(&mut self, member: &MemberPath, unit: TextUnit<'_>) -> Result<(), ExtractError> {
-        self.buf.clear();
-        self.engine.scan_unit(&unit, &mut self.buf);
-        self.outcome
-            .findings
-            .extend(self.buf.drain(..).map(|f| (member.clone(), f)));
+        self.columns
+            .scan(self.engine, member, &unit, &mut self.outcome.findings);
         if self.deadline.is_some_and(|d| Instant::now() > d) {
             return Err(ExtractError::new(
                 UnreadableReason::Timeout,
@@ -130,6 +128,7 @@ impl UnitSink for DetectingSink<'_> {
     }
 
     fn part_done(&mut self) {
+        self.columns.finish(&mut self.outcome.findings); // issue 13
         let Some(emit) = self.emit.as_mut() else {
             return;
         };
@@ -274,13 +273,15 @@ pub fn scan_file_streaming(
             engine,
             outcome: &mut outcome,
             deadline: Some(deadline),
-            buf: Vec::new(),
+            columns: Default::default(),
             internal,
             emit: None,
         };
-        catch_unwind(AssertUnwindSafe(|| {
+        let result = catch_unwind(AssertUnwindSafe(|| {
             dispatcher.extract(&name, &data, MemberPath::root(), &mut budget, &mut sink)
-        }))
+        }));
+        sink.columns.finish(&mut sink.outcome.findings); // issue 13
+        result
     };
     match result {
         Ok(Ok(Dispatched::Extracted(format))) => outcome.format = Some(format.name()),
@@ -331,13 +332,15 @@ fn scan_mbox(
             engine,
             outcome: &mut outcome,
             deadline: None,
-            buf: Vec::new(),
+            columns: Default::default(),
             internal,
             emit: Some(emit),
         };
-        catch_unwind(AssertUnwindSafe(|| {
+        let result = catch_unwind(AssertUnwindSafe(|| {
             crate::extract::mail::scan_mbox(reader, limits, &mut sink, dispatcher)
-        }))
+        }));
+        sink.columns.finish(&mut sink.outcome.findings); // issue 13
+        result
     };
     match result {
         Ok(Ok(_)) => {}

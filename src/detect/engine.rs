@@ -7,6 +7,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use super::columns::Observation;
 use super::context::Context;
 use super::prefilter::{Hit, Prefilter, Role};
 use super::registry::{CompiledPattern, Detector, DetectorLoadError, Registry};
@@ -69,6 +70,9 @@ pub(super) struct UnitScan<'u> {
     pub(super) unit_hint_keywords: Vec<usize>,
     /// Line starts of a `Lines` unit, computed on the first finding.
     lines: crate::text::LineIndex,
+    /// Candidates in table cells, for column evidence (when asked for).
+    observe: bool,
+    observations: std::cell::RefCell<Vec<Observation>>,
 }
 
 impl Engine {
@@ -179,6 +183,8 @@ impl Engine {
             hits,
             cell_hint_keywords,
             unit_hint_keywords,
+            observe: false,
+            observations: std::cell::RefCell::new(Vec::new()),
         }
     }
 
@@ -203,9 +209,30 @@ impl Engine {
 
     /// Scans one unit and appends its findings to `out`.
     pub fn scan_unit(&self, unit: &TextUnit<'_>, out: &mut Vec<Finding>) {
+        self.scan(unit, out, None);
+    }
+
+    /// [`scan_unit`](Self::scan_unit), also noting every candidate in a
+    /// table cell, valid or not (for column evidence, see `columns`).
+    pub(super) fn scan_unit_observed(
+        &self,
+        unit: &TextUnit<'_>,
+        out: &mut Vec<Finding>,
+        observations: &mut Vec<Observation>,
+    ) {
+        self.scan(unit, out, Some(observations));
+    }
+
+    fn scan(
+        &self,
+        unit: &TextUnit<'_>,
+        out: &mut Vec<Finding>,
+        observations: Option<&mut Vec<Observation>>,
+    ) {
         let norm = normalize(&unit.text);
         let text: &str = &norm.text;
-        let scan = self.prepare(unit, text);
+        let mut scan = self.prepare(unit, text);
+        scan.observe = observations.is_some();
         let digit_run = longest_digit_run(text);
         // Cell ranges in normalised coordinates.
         let cells_norm: Vec<(usize, usize)> = match &unit.locator {
@@ -268,6 +295,9 @@ impl Engine {
                 }
             }
         }
+        if let Some(o) = observations {
+            o.append(&mut scan.observations.borrow_mut());
+        }
         dedupe(&mut candidates);
         out.extend(candidates.into_iter().map(|mut c| {
             c.finding.fingerprint = self.fingerprinter.fingerprint(c.finding.kind, &c.stripped);
@@ -319,6 +349,9 @@ impl Engine {
                 Some((_, f)) => f(&stripped),
                 None => Validation::NotApplicable,
             };
+            if scan.observe {
+                self.observe(d, scan, unit, norm.to_original(vs), validation);
+            }
             if validation == Validation::Invalid {
                 continue;
             }
@@ -392,6 +425,39 @@ impl Engine {
                 finding,
             });
         }
+    }
+
+    /// Notes a candidate that starts in a table cell (original offset `pos`).
+    fn observe(
+        &self,
+        d: &Detector,
+        scan: &UnitScan<'_>,
+        unit: &TextUnit<'_>,
+        pos: usize,
+        validation: Validation,
+    ) {
+        let Locator::Cells(cells) = &unit.locator else {
+            return;
+        };
+        let i = cells.partition_point(|c| c.end < pos);
+        if !cells
+            .get(i)
+            .is_some_and(|c| c.start <= pos && c.column.is_some())
+        {
+            return;
+        }
+        let header = scan.cell_hint_keywords.get(i);
+        let has = |role| header.is_some_and(|h| h.iter().any(|&k| self.has_role(k, d, role)));
+        scan.observations.borrow_mut().push(Observation {
+            cell: i,
+            kind: d.kind,
+            valid: validation == Validation::Valid,
+            check_digit: d
+                .validator_name()
+                .is_some_and(super::validators::is_check_digit),
+            header_positive: has(Role::Positive),
+            header_negative: has(Role::Negative),
+        });
     }
 
     /// Runs a detector's examples; returns a description of each failure.

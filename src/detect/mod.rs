@@ -4,8 +4,10 @@
 //!
 //! Three rooms: `registry` (loading, validating and compiling the TOML
 //! definitions), `engine` (prefilter, matching, validation, dedupe) and
-//! `context` (keywords, labels and column headers around a value).
+//! `context` (keywords, labels and column headers around a value); and
+//! `columns`, the per-file pass that weighs what a table column says.
 
+pub mod columns;
 mod context;
 mod engine;
 pub mod prefilter;

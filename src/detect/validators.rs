@@ -43,6 +43,15 @@ pub const VALIDATORS: &[(&str, Validator)] = &[
     ("resident_code_check_digit", resident_code_check_digit),
 ];
 
+/// Whether a validator checks a check digit, so that a failing value is
+/// not of the kind (column evidence drops a column of failing values).
+pub fn is_check_digit(name: &str) -> bool {
+    matches!(
+        name,
+        "my_number_check_digit" | "corporate_number_check_digit" | "credit_card" | "luhn"
+    )
+}
+
 /// Looks a validator up by name.
 pub fn by_name(name: &str) -> Option<Validator> {
     VALIDATORS.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
