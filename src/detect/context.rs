@@ -34,8 +34,14 @@ impl Engine {
         (structural, hint_only_label): (bool, bool),
     ) -> Context {
         let text = scan.text;
-        // Never echo hint or label text: a mis-detected header row is data.
         if structural {
+            // A label in the match or a column header vouches for the value,
+            // unless a negative word outweighs it: in the header (記入例 over
+            // 氏名) or in the text nearby (a 記入例 block).
+            if self.structural_negative(d, scan, vs, ve, (ms, me), unit, norm) {
+                return Context::Negative;
+            }
+            // Never echo hint or label text: a mis-detected header row is data.
             return Context::Positive(Arc::from(if hint_only_label {
                 "(column header)"
             } else {
@@ -142,6 +148,62 @@ impl Engine {
             (None, Some(_)) => Context::Negative,
             (None, None) => Context::None,
         }
+    }
+}
+
+impl Engine {
+    /// Whether a negative word speaks against a labelled value: a header
+    /// whose longest context word is negative, or a negative word within
+    /// the negative window of the match.
+    #[allow(clippy::too_many_arguments)]
+    fn structural_negative(
+        &self,
+        d: &Detector,
+        scan: &UnitScan<'_>,
+        vs: usize,
+        ve: usize,
+        (ms, me): (usize, usize),
+        unit: &TextUnit<'_>,
+        norm: &Normalized<'_>,
+    ) -> bool {
+        let cell = match &unit.locator {
+            Locator::Cells(cells) => {
+                let pos = norm.to_original(vs);
+                let i = cells.partition_point(|c| c.end < pos);
+                cells
+                    .get(i)
+                    .filter(|c| c.start <= pos)
+                    .and_then(|_| scan.cell_hint_keywords.get(i))
+            }
+            _ => None,
+        };
+        for kws in cell
+            .into_iter()
+            .chain(std::iter::once(&scan.unit_hint_keywords))
+        {
+            let longest = |role| {
+                kws.iter()
+                    .filter(|&&k| self.has_role(k, d, role))
+                    .map(|&k| self.prefilter.keywords[k].chars().count())
+                    .max()
+            };
+            if let Some(n) = longest(Role::Negative) {
+                return longest(Role::Positive).is_none_or(|p| n > p);
+            }
+        }
+        let lo = back_chars(scan.text, ms, d.negative_window);
+        let hi = fwd_chars(scan.text, me, d.negative_window);
+        let first = scan.hits.partition_point(|h| h.start < lo);
+        scan.hits[first..]
+            .iter()
+            .take_while(|h| h.start < hi)
+            .any(|h| {
+                h.end <= hi
+                    && !(h.end > vs && h.start < ve)
+                    && !(h.start >= ms && h.end <= me)
+                    && self.has_role(h.keyword, d, Role::Negative)
+                    && !self.has_role(h.keyword, d, Role::Positive)
+            })
     }
 }
 

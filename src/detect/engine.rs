@@ -352,7 +352,9 @@ impl Engine {
             if scan.observe {
                 self.observe(d, scan, unit, norm.to_original(vs), validation);
             }
-            if validation == Validation::Invalid {
+            if validation == Validation::Invalid
+                || (p.require_valid && validation != Validation::Valid)
+            {
                 continue;
             }
             let (ms, me) = (m.start() + from, m.end() + from);

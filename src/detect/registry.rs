@@ -110,6 +110,7 @@ pub(super) struct CompiledPattern {
     pub(super) adjacency: Adjacency,
     pub(super) hint_only: bool,
     pub(super) label_is_context: bool,
+    pub(super) require_valid: bool,
     pub(super) max: Option<Level>,
     pub(super) max_without_context: Option<Level>,
 }
@@ -284,9 +285,15 @@ fn compile(
             adjacency: p.not_adjacent_to,
             hint_only: p.hint_only,
             label_is_context: p.label_is_context,
+            require_valid: p.require_valid,
             max: p.max,
             max_without_context: p.max_without_context,
         });
+    }
+    if patterns.iter().any(|p| p.require_valid) && spec.validate.is_none() {
+        return Err(invalid(
+            "require_valid patterns need a [validate] validator".into(),
+        ));
     }
     if patterns.iter().any(|p| p.hint_only) && spec.context.words.is_empty() {
         return Err(invalid("hint_only patterns need [context] words".into()));

@@ -77,6 +77,10 @@ pub struct PatternSpec {
     /// The match itself contains the label (`氏名：…`, `…様`), which counts as context.
     #[serde(default)]
     pub label_is_context: bool,
+    /// Keep a match only when the validator says `valid` (a name without a
+    /// label must start with a known surname; `not_applicable` drops it).
+    #[serde(default)]
+    pub require_valid: bool,
     /// Highest confidence this pattern may give.
     pub max: Option<Level>,
     /// Highest confidence without context (e.g. bare 12 digits: `low`).

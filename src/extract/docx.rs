@@ -12,7 +12,7 @@
 //! first is read. Documents embedded in the document (`word/embeddings/`)
 //! go back through the dispatcher.
 
-use super::table::{Merge, TableBuilder, TableCell, TableRow};
+use super::table::{Merge, TableBuilder, TableCell, TableRow, SAMPLE_WORDS};
 use super::xml::{self, Ev};
 use super::zip::{extract_embedded, member_names, open, read_named};
 use super::{ExtractContext, ExtractError, Extractor, Format};
@@ -110,6 +110,8 @@ struct BodyState {
     text_boxes: u32,
     /// Table ids for column evidence (numbered across the document).
     next_table_id: u32,
+    /// The last body paragraph: a 記入例 heading marks the table below as a sample.
+    last_paragraph: String,
 }
 
 /// Table being read: its number, rows so far, the cells of the current row
@@ -168,7 +170,10 @@ fn read_body(
                     "w:txbxContent" => boxes.push((String::new(), None)),
                     "w:tbl" if boxes.is_empty() => {
                         st.tables += 1;
-                        let builder = TableBuilder::new(vocabulary.clone(), st.next_table_id);
+                        let mut builder = TableBuilder::new(vocabulary.clone(), st.next_table_id);
+                        if SAMPLE_WORDS.iter().any(|w| st.last_paragraph.contains(w)) {
+                            builder.mark_sample();
+                        }
                         tables.push(Table {
                             number: st.tables,
                             row: 0,
@@ -250,6 +255,9 @@ fn read_body(
                             } else {
                                 st.paragraph += 1;
                                 st.body.push(&p, Location::Paragraph(st.paragraph));
+                                if !p.trim().is_empty() {
+                                    st.last_paragraph = p;
+                                }
                             }
                         }
                     }

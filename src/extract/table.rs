@@ -104,7 +104,17 @@ pub struct TableBuilder {
     last_index: Option<u32>,
     active: Option<Active>,
     next_table: u32,
+    /// A 記入例 (sample) was seen: the values below are examples.
+    sample: bool,
 }
+
+/// Words that mark a form or list as a filled-in sample (記入例).
+pub const SAMPLE_WORDS: &[&str] = &["記入例", "記載例", "見本", "サンプル"];
+
+/// What the hints of a sample's cells start with: a negative context word
+/// of the detectors, longer than their column words (in a header, the
+/// longest word decides).
+pub const SAMPLE_HINT: &str = "記入例（サンプル）";
 
 impl TableBuilder {
     /// A builder whose tables are numbered from `first_table` (tables are
@@ -119,6 +129,25 @@ impl TableBuilder {
             last_index: None,
             active: None,
             next_table: first_table,
+            sample: false,
+        }
+    }
+
+    /// Marks what follows as a sample (the document says 記入例 above the
+    /// table): every data cell's hint then starts with 記入例, which the
+    /// detectors weigh against their context words.
+    pub fn mark_sample(&mut self) {
+        self.sample = true;
+    }
+
+    fn note_sample(&mut self, row: &TableRow) {
+        if !self.sample
+            && row
+                .cells
+                .iter()
+                .any(|c| SAMPLE_WORDS.iter().any(|w| c.text.contains(w)))
+        {
+            self.sample = true;
         }
     }
 
@@ -440,6 +469,7 @@ impl TableBuilder {
             self.emit_data(&b.row, emit)?;
         }
         for b in &rows[title_from..end] {
+            self.note_sample(&b.row);
             emit(plain_row(&b.row))?;
         }
         let labels = self.labels(&rows, top, two);
@@ -476,10 +506,11 @@ impl TableBuilder {
     /// A data row: each cell with its column's label (or the label cell
     /// before it) as hint and its column id.
     fn emit_data<E>(
-        &self,
+        &mut self,
         row: &TableRow,
         emit: &mut impl FnMut(TextUnit<'static>) -> Result<(), E>,
     ) -> Result<(), E> {
+        self.note_sample(row);
         let mut cells = Vec::with_capacity(row.cells.len());
         let mut ids = Vec::with_capacity(row.cells.len());
         let mut previous_label: Option<&str> = None;
@@ -504,7 +535,12 @@ impl TableBuilder {
             } else {
                 c.text.clone()
             };
-            cells.push((value, c.location.clone(), hint.map(str::to_string)));
+            let hint = match (self.sample, hint) {
+                (true, Some(h)) => Some(format!("{SAMPLE_HINT} {h}")),
+                (true, None) => Some(SAMPLE_HINT.to_string()),
+                (false, h) => h.map(str::to_string),
+            };
+            cells.push((value, c.location.clone(), hint));
             ids.push(self.active.as_ref().map(|a| ColumnId {
                 table: a.id,
                 column: c.column,
@@ -739,7 +775,14 @@ pub fn layout_tables(
             continued: true,
             ..LayoutTable::default()
         };
-        let next = follow(lines, 0, None, &mut cols, vocab, &mut table, 1);
+        // The wrapped tail of the previous page's last row may open the
+        // page: it stays running text.
+        let start = lines
+            .iter()
+            .take(3)
+            .take_while(|l| cells_of(l, &cols.spans).len() == 1)
+            .count();
+        let next = follow(lines, start, None, &mut cols, vocab, &mut table, 1);
         if !table.rows.is_empty() {
             if next >= lines.len() {
                 open_after = Some(cols.clone());
@@ -1059,6 +1102,26 @@ mod tests {
         );
         assert_eq!(hints(&units[1]), vec![None, Some("氏名".into())]);
         assert_eq!(hints(&units[0]), vec![None, Some("フリガナ".into())]);
+    }
+
+    #[test]
+    fn a_sample_form_marks_its_values() {
+        let mut b = TableBuilder::new(Some(vocab()), 0);
+        let units = run(
+            &mut b,
+            vec![
+                row(0, &["記入例"]),
+                row(1, &["氏名", "山田 太郎"]),
+                row(2, &["住所", "藤沢市朝日町1番地の1"]),
+            ],
+        );
+        assert_eq!(
+            hints(&units[1]),
+            vec![
+                Some(SAMPLE_HINT.into()),
+                Some(format!("{SAMPLE_HINT} 氏名"))
+            ]
+        );
     }
 
     #[test]
