@@ -122,9 +122,14 @@ impl UnitSink for DetectingSink<'_> {
         crate::extract::mail::is_internal(domain, self.internal)
     }
 
-    // Issue 13: extractors choose table headers with the detectors' words.
+    // Issue 13: extractors choose table headers with the detectors' words,
+    // and report mail parties by whether the office's domains are known.
     fn vocabulary(&self) -> Option<std::sync::Arc<crate::vocabulary::Vocabulary>> {
         Some(self.engine.vocabulary())
+    }
+
+    fn internal_domains_known(&self) -> bool {
+        !self.internal.is_empty()
     }
 
     fn part_done(&mut self) {

@@ -485,6 +485,11 @@ pub trait UnitSink {
     fn internal_domain(&self, _domain: &str) -> bool {
         false
     }
+    /// Whether the office's own mail domains are known at all (else no
+    /// mail party can be told from staff).
+    fn internal_domains_known(&self) -> bool {
+        false
+    }
     /// A large container finished one self-contained part (an mbox
     /// message): what was pushed so far may be passed on.
     fn part_done(&mut self) {}
