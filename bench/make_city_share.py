@@ -721,6 +721,159 @@ def negatives():
     d.save(path("市民課", "様式", "交付申請書.docx"))
 
 
+BID = """入札結果のお知らせ
+
+入札参加者各位
+令和6年度 市道舗装補修工事（その3）の一般競争入札の結果をお知らせします。
+落札者：湘南舗装株式会社様（落札金額 12,345,000円）
+次点：山田工業様、佐藤建設様、田中電機様、鈴木商店様
+入札参加資格の確認は、契約課にて行いました。
+参加いただいた事業者の皆様に御礼申し上げます。
+なお、本件に関する問い合わせは契約課（代表 0466-25-1111 内線 3251）までお願いいたします。
+"""
+
+VOLUNTEER = """市報ふじさわ 第1234号
+ボランティア募集のお知らせ
+
+地域のみなさん、子育てサロンのボランティアを募集しています。
+お子さんと一緒に参加できる活動もあります。お父さん、お母さん、おじいさん、おばあさんも大歓迎です。
+昨年度は、たくさんの方にご参加いただきました。参加者の皆さんからは「楽しかった」との声をいただいています。
+お客様相談窓口、利用者様アンケートの結果は市ホームページでご覧いただけます。
+長野県や山口県からの移住者の方々も活動しています。福島の復興支援イベントも予定しています。
+申込みは、子育て支援課（電話 0466-50-3525）まで。
+"""
+
+ANSWER = """令和6年第3回定例会 一般質問 答弁要旨
+
+議長のお許しをいただきましたので、ご質問にお答え申し上げます。
+まず、公共施設の再整備についてでございますが、これは、財政と申しますのは限られた資源でございまして、
+優先順位をつけて取り組むこととしております。
+次に、子育て支援についてでございますが、市長といたしましては、待機児童の解消を最優先とすることを申し上げてまいりました。
+教育長からも、学校施設の長寿命化について答弁申し上げます。
+なお、詳細につきましては、担当部長から答弁いたします。
+以上、答弁とさせていただきます。
+"""
+
+NOTICE_INTERNAL = """各課長 殿
+総務部長
+
+文書管理の徹底について（通知）
+
+関係各位におかれましては、日頃から文書の適正な管理にご協力いただき感謝申し上げます。
+保存期間が満了した文書は、廃棄手続を行うこと。
+個人情報を含む文書は、施錠できる書庫に保管すること。
+特定個人情報を取り扱う事務においては、事務取扱担当者以外の者が閲覧することのないよう留意すること。
+ご不明な点は、総務課文書担当（内線 2105）にお問い合わせください。
+"""
+
+TOURISM = """観光パンフレット原稿
+
+江の島・鎌倉エリアのご案内
+中村地区の朝市は毎週日曜日に開かれ、新鮮な野菜が並びます。
+上野から電車で約1時間。長野、松本、山口など全国からお客様がいらっしゃいます。
+石川さんちの干物（店名）は、地元で人気のお店です。
+宮崎牛フェア、熊本物産展も開催予定。
+問い合わせ：観光協会 0466-22-4141
+"""
+
+
+def more_negatives():
+    for name, text in [("契約課/入札結果のお知らせ.docx", BID), ("議会事務局/一般質問答弁要旨.docx", ANSWER),
+                       ("総務課/文書管理の徹底について.docx", NOTICE_INTERNAL)]:
+        d = Document()
+        for line in text.strip().split("\n"):
+            d.add_paragraph(line)
+        p = path(*name.split("/"))
+        d.save(p)
+    converted(path("議会事務局", "一般質問答弁要旨.docx"), "pdf")
+    for name, text in [("広報課/市報_ボランティア募集.txt", VOLUNTEER), ("観光課/観光パンフ原稿.txt", TOURISM)]:
+        with open(path(*name.split("/")), "w", encoding="cp932") as f:
+            f.write(text)
+    # Tables without personal data: a schedule with office numbers, and a
+    # budget table whose 12-digit yen amounts are no My Numbers.
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "訓練日程"
+    ws.cell(1, 1, "令和6年度 総合防災訓練 日程表")
+    for c, h in enumerate(["日程", "会場", "担当課", "電話番号（代表）", "備考"], 1):
+        ws.cell(3, c, h)
+    for i in range(12):
+        for c, v in enumerate([dt.date(2024, 9, 1) + dt.timedelta(days=7 * i), random.choice(["市民会館", "秋葉台体育館", "辻堂市民センター"]),
+                               random.choice(["防災政策課", "危機管理課", "消防総務課"]), "0466-25-1111", "雨天決行"], 1):
+            cell = ws.cell(4 + i, c, v)
+            if isinstance(v, dt.date):
+                cell.number_format = "yyyy/mm/dd"
+    printable(wb).save(path("防災政策課", "総合防災訓練日程表.xlsx"))
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "歳出"
+    ws.cell(1, 1, "令和6年度 一般会計 歳出予算額（款別）")
+    for c, h in enumerate(["款", "予算額（円）", "前年度予算額（円）", "増減率"], 1):
+        ws.cell(3, c, h)
+    for i, k in enumerate(["議会費", "総務費", "民生費", "衛生費", "労働費", "農林水産業費", "商工費", "土木費", "消防費", "教育費", "公債費", "諸支出金"]):
+        a, b = random.randint(10 ** 11, 9 * 10 ** 11), random.randint(10 ** 11, 9 * 10 ** 11)
+        for c, v in enumerate([k, a, b, "%.1f%%" % ((a - b) * 100 / b)], 1):
+            cell = ws.cell(4 + i, c, v)
+            if isinstance(v, int):
+                cell.number_format = "0"
+    printable(wb).save(path("財政課", "歳出予算額_款別.xlsx"))
+
+
+def more_lists():
+    """Lists with other header words: お名前 / ご住所 / マイナンバー（個人番号）,
+    氏　名 with a space, and a list that splits 姓 and 名 into two columns."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "見守り"
+    ws.cell(1, 1, "高齢者見守り対象者名簿（民生委員配布用）")
+    ws.cell(2, 1, "※取扱注意")
+    head = ["お名前", "ご住所", "連絡先（電話）", "マイナンバー（個人番号）", "生年月日（和暦）", "緊急連絡先"]
+    for c, h in enumerate(head, 1):
+        ws.cell(4, c, h)
+    p = path("高齢福祉課", "見守り対象者名簿.xlsx")
+    for i in range(ROWS):
+        s, g, _, _ = person()
+        a, tel, mn = address(), "%s-%s-%s" % fixed(), my_number()
+        b = dt.date(1930, 1, 1) + dt.timedelta(days=random.randint(0, 365 * 20))
+        emergency = mobile()
+        for c, v in enumerate(["%s　%s" % (s, g), a, tel, mn, wareki(b), emergency], 1):
+            ws.cell(5 + i, c, v)
+        for k, v in [("person_name", "%s　%s" % (s, g)), ("postal_address", a), ("phone_number", tel),
+                     ("my_number", mn), ("birth_date", b), ("phone_number", emergency)]:
+            truth(p, k, v)
+    printable(wb).save(p)
+    p = path("市民課", "転入者一覧_CSV出力.csv")
+    with open(p, "w", encoding="cp932", newline="") as f:
+        w = csv.writer(f, lineterminator="\r\n")
+        w.writerow(["転入者一覧（令和6年5月分）"])
+        w.writerow(["受付日", "氏　名", "生年月日", "新住所", "電　話"])
+        for i in range(ROWS):
+            s, g, _, _ = person()
+            b, a, tel = birth(), address(), mobile()
+            w.writerow(["2024/05/%02d" % (1 + i % 28), "%s %s" % (s, g), b.strftime("%Y/%m/%d"), a, tel])
+            for k, v in [("person_name", "%s %s" % (s, g)), ("birth_date", b), ("postal_address", a),
+                         ("phone_number", tel)]:
+                truth(p, k, v)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "名簿"
+    for c, h in enumerate(["姓", "名", "セイ", "メイ", "生年月日", "電話番号"], 1):
+        ws.cell(1, c, h)
+    p = path("スポーツ推進課", "教室参加者_姓名別.xlsx")
+    for i in range(ROWS // 2):
+        s, g, sr, gr = person()
+        b, tel = birth(), mobile()
+        for c, v in enumerate([s, g, sr, gr, b, tel], 1):
+            cell = ws.cell(2 + i, c, v)
+            if isinstance(v, dt.date):
+                cell.number_format = "yyyy/mm/dd"
+        # A surname in its own column is the person's name (with the given
+        # name next to it): counted as a name.
+        for k, v in [("person_name", s), ("person_name", sr), ("birth_date", b), ("phone_number", tel)]:
+            truth(p, k, v)
+    printable(wb).save(p)
+
+
 # ------------------------------------------------------------------ build
 
 def main():
@@ -754,6 +907,8 @@ def main():
     converted(p, "pdf")
     citizen_mails(5)
     negatives()
+    more_negatives()
+    more_lists()
     with open(os.path.join(OUT, "truth.jsonl"), "w") as f:
         for t in TRUTH:
             f.write(json.dumps(t, ensure_ascii=False) + "\n")

@@ -73,7 +73,8 @@ impl Engine {
                     .max()
             };
             match (longest(Role::Positive), longest(Role::Negative)) {
-                (Some(p), Some(n)) if n > p => best_neg = Some(0),
+                // A tie goes to the negative word: 電話番号（代表）.
+                (Some(p), Some(n)) if n >= p => best_neg = Some(0),
                 (Some(_), _) => best_pos = Some((0, usize::MAX)),
                 (None, Some(_)) => best_neg = Some(0),
                 (None, None) => {}
@@ -141,6 +142,10 @@ impl Engine {
                 best_neg = Some(dist);
             }
         }
+        let from_header = matches!(best_pos, Some((_, usize::MAX)));
+        if !from_header && self.line_negative(d, scan, vs, ve, unit, norm) {
+            return Context::Negative;
+        }
         match (best_pos, best_neg) {
             (Some((p, _)), Some(n)) if n < p => Context::Negative,
             (Some((_, usize::MAX)), _) => Context::Positive(Arc::from("(column header)")),
@@ -188,7 +193,7 @@ impl Engine {
                     .max()
             };
             if let Some(n) = longest(Role::Negative) {
-                return longest(Role::Positive).is_none_or(|p| n > p);
+                return longest(Role::Positive).is_none_or(|p| n >= p);
             }
         }
         let lo = back_chars(scan.text, ms, d.negative_window);
@@ -204,6 +209,58 @@ impl Engine {
                     && self.has_role(h.keyword, d, Role::Negative)
                     && !self.has_role(h.keyword, d, Role::Positive)
             })
+    }
+}
+
+impl Engine {
+    /// Whether a line-negative word stands on the value's line (in a row
+    /// of cells: in its cell) and no strong word is within the window.
+    fn line_negative(
+        &self,
+        d: &Detector,
+        scan: &UnitScan<'_>,
+        vs: usize,
+        ve: usize,
+        unit: &TextUnit<'_>,
+        norm: &Normalized<'_>,
+    ) -> bool {
+        if !d.has_line_negative {
+            return false;
+        }
+        let text = scan.text;
+        let (lo, hi) = match &unit.locator {
+            Locator::Cells(cells) => {
+                let pos = norm.to_original(vs);
+                let i = cells.partition_point(|c| c.end < pos);
+                match cells.get(i) {
+                    Some(c) => (norm.to_normalized(c.start), norm.to_normalized(c.end)),
+                    None => return false,
+                }
+            }
+            _ => (
+                text[..vs].rfind('\n').map(|i| i + 1).unwrap_or(0),
+                text[ve..].find('\n').map(|i| ve + i).unwrap_or(text.len()),
+            ),
+        };
+        let first = scan.hits.partition_point(|h| h.start < lo);
+        let on_line = scan.hits[first..]
+            .iter()
+            .take_while(|h| h.start < hi)
+            .any(|h| {
+                h.end <= hi
+                    && !(h.end > vs && h.start < ve)
+                    && self.has_role(h.keyword, d, Role::LineNegative)
+            });
+        if !on_line {
+            return false;
+        }
+        let wlo = back_chars(text, vs, d.window);
+        let whi = fwd_chars(text, ve, d.window);
+        let first = scan.hits.partition_point(|h| h.start < wlo);
+        !scan.hits[first..]
+            .iter()
+            .take_while(|h| h.start < whi)
+            .any(|h| self.has_role(h.keyword, d, Role::Strong))
     }
 }
 

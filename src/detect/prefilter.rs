@@ -13,6 +13,10 @@ pub enum Role {
     Trigger,
     Positive,
     Negative,
+    /// On the value's line (or in its cell): an office's number, not a person's.
+    LineNegative,
+    /// A positive word that a line-negative word cannot outweigh (自宅, 携帯).
+    Strong,
 }
 
 /// A keyword occurrence in normalised text.

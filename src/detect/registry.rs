@@ -140,6 +140,8 @@ pub struct Detector {
     pub(super) allow: HashSet<String>,
     /// Trigger, context and negative words, for the prefilter.
     pub(super) keywords: Vec<(Role, String)>,
+    /// The detector has line-negative words (`line_negative_words`).
+    pub(super) has_line_negative: bool,
     pub(super) spec_text: String,
 }
 
@@ -247,7 +249,7 @@ impl Registry {
             .detectors
             .iter()
             .flat_map(|d| d.keywords.iter())
-            .filter(|(role, _)| *role != Role::Trigger)
+            .filter(|(role, _)| matches!(role, Role::Positive | Role::Negative))
             .map(|(_, w)| w.clone())
             .filter(|w| crate::vocabulary::fold(w).text.chars().count() >= 2)
             .chain(
@@ -357,7 +359,20 @@ fn compile(
                     .iter()
                     .map(|k| (Role::Negative, k.clone())),
             )
+            .chain(
+                spec.context
+                    .line_negative_words
+                    .iter()
+                    .map(|k| (Role::LineNegative, k.clone())),
+            )
+            .chain(
+                spec.context
+                    .strong_words
+                    .iter()
+                    .map(|k| (Role::Strong, k.clone())),
+            )
             .collect(),
+        has_line_negative: !spec.context.line_negative_words.is_empty(),
         spec_text: text,
     })
 }

@@ -114,6 +114,15 @@ pub struct ContextSpec {
     /// Drop matches that have no context word.
     #[serde(default)]
     pub require: bool,
+    /// Words that, on the value's line (or in its table cell), mark it as
+    /// an office's and outweigh context words found in the window (課,
+    /// センター: 「子育て支援課（電話 0466-…）」), unless a `strong_words`
+    /// word is in the window. A column header still decides.
+    #[serde(default)]
+    pub line_negative_words: Vec<String>,
+    /// Context words a line-negative word cannot outweigh (自宅, 携帯).
+    #[serde(default)]
+    pub strong_words: Vec<String>,
 }
 
 impl Default for ContextSpec {
@@ -124,6 +133,8 @@ impl Default for ContextSpec {
             negative_words: Vec::new(),
             negative_window_chars: None,
             require: false,
+            line_negative_words: Vec::new(),
+            strong_words: Vec::new(),
         }
     }
 }

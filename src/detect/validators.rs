@@ -797,6 +797,15 @@ pub fn japanese_name(s: &str) -> Validation {
     {
         return Validation::Invalid;
     }
+    // A surname that is also an ordinary word (財, 神) run together with
+    // what follows is a word more often than a name (財政): it needs a
+    // known given name and three characters at least.
+    if lexicon().common.contains(surname)
+        && !t.contains(' ')
+        && (!lexicon().given.contains(rest.as_str()) || t.chars().count() < 3)
+    {
+        return Validation::NotApplicable;
+    }
     if plausible_given(&rest) {
         Validation::Valid
     } else {
@@ -982,6 +991,7 @@ mod tests {
         assert_eq!(japanese_name("佐藤課長"), Invalid);
         assert_eq!(japanese_name("株式会社山田"), Invalid);
         assert_eq!(japanese_name("確認する"), NotApplicable);
+        assert_eq!(japanese_name("財政"), NotApplicable);
     }
 
     #[test]
