@@ -134,12 +134,32 @@ fn units(text: &str, unit_bytes: usize) -> Vec<&str> {
     out
 }
 
+/// CPU time of the calling thread: on a shared machine the wall clock
+/// measures the neighbours too, the thread's CPU time only this scan.
+pub fn thread_cpu_time() -> Option<Duration> {
+    #[cfg(unix)]
+    {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: clock_gettime writes into the timespec we own.
+        let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+        if rc == 0 {
+            return Some(Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32));
+        }
+    }
+    None
+}
+
 /// One measured corpus.
 #[derive(Debug, Clone)]
 pub struct BenchResult {
     pub name: &'static str,
     pub bytes: usize,
     pub one_thread: Duration,
+    /// CPU time of the one-thread run (None where the platform has no thread clock).
+    pub one_thread_cpu: Option<Duration>,
     pub all_threads: Duration,
     pub threads: usize,
     pub findings: usize,
@@ -148,6 +168,11 @@ pub struct BenchResult {
 impl BenchResult {
     pub fn mb_per_s_one(&self) -> f64 {
         self.bytes as f64 / 1e6 / self.one_thread.as_secs_f64()
+    }
+    /// MB per second of the thread's CPU time (one thread).
+    pub fn mb_per_cpu_s(&self) -> Option<f64> {
+        self.one_thread_cpu
+            .map(|c| self.bytes as f64 / 1e6 / c.as_secs_f64().max(1e-9))
     }
     pub fn mb_per_s_all(&self) -> f64 {
         self.bytes as f64 / 1e6 / self.all_threads.as_secs_f64()
@@ -166,24 +191,38 @@ fn scan_all(engine: &Engine, parts: &[&str]) -> usize {
 }
 
 /// Measures both corpora; the best of `iterations` runs is kept.
-pub fn run(engine: &Engine, size_mb: usize, iterations: usize) -> Vec<BenchResult> {
+pub fn run(
+    engine: &Engine,
+    size_mb: usize,
+    iterations: usize,
+    only: Option<&str>,
+) -> Vec<BenchResult> {
     let bytes = size_mb * 1_000_000;
-    let corpora: [(&'static str, String); 2] = [
-        ("prose, no identifiers", prose_corpus(bytes)),
-        ("dense identifiers", dense_corpus(bytes)),
-    ];
+    let mut corpora: Vec<(&'static str, String)> = Vec::new();
+    if only != Some("dense") {
+        corpora.push(("prose, no identifiers", prose_corpus(bytes)));
+    }
+    if only != Some("prose") {
+        corpora.push(("dense identifiers", dense_corpus(bytes)));
+    }
     let threads = rayon::current_num_threads();
     corpora
         .iter()
         .map(|(name, text)| {
             let parts = units(text, 4096);
             let mut one = Duration::MAX;
+            let mut cpu: Option<Duration> = None;
             let mut all = Duration::MAX;
             let mut findings = 0;
             for _ in 0..iterations.max(1) {
                 let t = Instant::now();
+                let c0 = thread_cpu_time();
                 findings = scan_all(engine, &parts);
                 one = one.min(t.elapsed());
+                if let (Some(a), Some(b)) = (c0, thread_cpu_time()) {
+                    let d = b.saturating_sub(a);
+                    cpu = Some(cpu.map_or(d, |c| c.min(d)));
+                }
                 let t = Instant::now();
                 let chunks: Vec<&[&str]> = parts
                     .chunks(parts.len().div_ceil(threads * 4).max(1))
@@ -196,6 +235,7 @@ pub fn run(engine: &Engine, size_mb: usize, iterations: usize) -> Vec<BenchResul
                 name,
                 bytes: text.len(),
                 one_thread: one,
+                one_thread_cpu: cpu,
                 all_threads: all,
                 threads,
                 findings,
@@ -204,22 +244,81 @@ pub fn run(engine: &Engine, size_mb: usize, iterations: usize) -> Vec<BenchResul
         .collect()
 }
 
-/// Time of one pass of each pattern's regex over a corpus (µs per MB),
-/// most expensive first: shows detector authors what a pattern costs.
-pub fn pattern_costs(engine: &Engine, size_mb: usize) -> Vec<(String, String, f64, usize)> {
-    let text = dense_corpus(size_mb * 1_000_000);
-    let parts = units(&text, 4096);
+/// The cost of one pattern: one pass over each corpus (ms of CPU per MB)
+/// and its matches in the dense corpus.
+#[derive(Debug, Clone)]
+pub struct PatternCost {
+    pub detector: String,
+    pub pattern: String,
+    pub dense_ms_per_mb: f64,
+    pub prose_ms_per_mb: f64,
+    pub dense_matches: usize,
+}
+
+fn cpu_or_wall<T>(f: impl FnOnce() -> T) -> (T, Duration) {
+    let (c0, t0) = (thread_cpu_time(), Instant::now());
+    let v = f();
+    let d = match (c0, thread_cpu_time()) {
+        (Some(a), Some(b)) => b.saturating_sub(a),
+        _ => t0.elapsed(),
+    };
+    (v, d)
+}
+
+/// Time of one pass of each pattern's regex over both corpora, most
+/// expensive on the dense corpus first: shows detector authors what a
+/// pattern costs (the engine runs a pattern only where its detector was
+/// triggered and the multi-pattern pass says it can match).
+pub fn pattern_costs(engine: &Engine, size_mb: usize) -> Vec<PatternCost> {
+    let dense = dense_corpus(size_mb * 1_000_000);
+    let prose = prose_corpus(size_mb * 1_000_000);
+    let (dense_parts, prose_parts) = (units(&dense, 4096), units(&prose, 4096));
     let mut out = Vec::new();
     for d in engine.detectors() {
         for (name, re) in d.pattern_regexes() {
-            let t = Instant::now();
-            let n: usize = parts.iter().map(|p| re.find_iter(p).count()).sum();
-            let ms_per_mb = t.elapsed().as_secs_f64() * 1e3 / (text.len() as f64 / 1e6);
-            out.push((d.id.clone(), name.to_string(), ms_per_mb, n));
+            let (n, dt) = cpu_or_wall(|| {
+                dense_parts
+                    .iter()
+                    .map(|p| re.find_iter(p).count())
+                    .sum::<usize>()
+            });
+            let (_, pt) = cpu_or_wall(|| {
+                prose_parts
+                    .iter()
+                    .map(|p| re.find_iter(p).count())
+                    .sum::<usize>()
+            });
+            out.push(PatternCost {
+                detector: d.id.clone(),
+                pattern: name.to_string(),
+                dense_ms_per_mb: dt.as_secs_f64() * 1e3 / (dense.len() as f64 / 1e6),
+                prose_ms_per_mb: pt.as_secs_f64() * 1e3 / (prose.len() as f64 / 1e6),
+                dense_matches: n,
+            });
         }
     }
-    out.sort_by(|a, b| b.2.total_cmp(&a.2));
+    out.sort_by(|a, b| b.dense_ms_per_mb.total_cmp(&a.dense_ms_per_mb));
     out
+}
+
+/// The share of 4 KB units that trigger each detector, in prose and in
+/// dense text.
+pub fn trigger_shares(engine: &Engine, size_mb: usize) -> Vec<(String, f64, f64)> {
+    let dense = dense_corpus(size_mb * 1_000_000);
+    let prose = prose_corpus(size_mb * 1_000_000);
+    let share = |parts: &[&str], id: &str| {
+        let n = parts
+            .iter()
+            .filter(|p| engine.triggered(&TextUnit::lines(**p)).contains(&id))
+            .count();
+        n as f64 / parts.len().max(1) as f64
+    };
+    let (dp, pp) = (units(&dense, 4096), units(&prose, 4096));
+    engine
+        .detectors()
+        .iter()
+        .map(|d| (d.id.clone(), share(&pp, &d.id), share(&dp, &d.id)))
+        .collect()
 }
 
 #[cfg(test)]

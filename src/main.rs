@@ -588,7 +588,7 @@ fn bench(args: BenchArgs) -> Result<ExitCode> {
         )?;
         return Ok(ExitCode::SUCCESS);
     }
-    let results = mamori::bench::run(&engine, args.size_mb, args.iterations);
+    let results = mamori::bench::run(&engine, args.size_mb, args.iterations, args.only.as_deref());
     let mut out = io::stdout().lock();
     writeln!(
         out,
@@ -597,17 +597,20 @@ fn bench(args: BenchArgs) -> Result<ExitCode> {
     )?;
     writeln!(
         out,
-        "{:<24} {:>8} {:>10} {:>14} {:>16} {:>9}",
-        "corpus", "MB", "findings", "MB/s 1 thread", "MB/s all cores", "threads"
+        "{:<24} {:>8} {:>10} {:>14} {:>12} {:>16} {:>9}",
+        "corpus", "MB", "findings", "MB/s 1 thread", "MB/CPU-s", "MB/s all cores", "threads"
     )?;
     for r in &results {
         writeln!(
             out,
-            "{:<24} {:>8.1} {:>10} {:>14.1} {:>16.1} {:>9}",
+            "{:<24} {:>8.1} {:>10} {:>14.1} {:>12} {:>16.1} {:>9}",
             r.name,
             r.bytes as f64 / 1e6,
             r.findings,
             r.mb_per_s_one(),
+            r.mb_per_cpu_s()
+                .map(|x| format!("{x:.1}"))
+                .unwrap_or_else(|| "-".into()),
             r.mb_per_s_all(),
             r.threads
         )?;
@@ -619,10 +622,23 @@ fn bench(args: BenchArgs) -> Result<ExitCode> {
     if args.patterns {
         writeln!(
             out,
-            "\none pass of each pattern over the dense corpus (ms per MB, most expensive first)"
+            "\nshare of units that trigger each detector\n{:>8} {:>8}  detector",
+            "prose", "dense"
         )?;
-        for (det, pat, ms, n) in mamori::bench::pattern_costs(&engine, args.size_mb) {
-            writeln!(out, "{ms:>8.2}  {n:>8}  {det:<24} {pat}")?;
+        for (det, prose, dense) in mamori::bench::trigger_shares(&engine, args.size_mb) {
+            writeln!(out, "{prose:>8.2} {dense:>8.2}  {det}")?;
+        }
+        writeln!(
+            out,
+            "\none pass of each pattern alone (ms of CPU per MB, most expensive on dense text first)\n{:>8} {:>8} {:>8}  detector / pattern",
+            "dense", "prose", "matches"
+        )?;
+        for c in mamori::bench::pattern_costs(&engine, args.size_mb) {
+            writeln!(
+                out,
+                "{:>8.2} {:>8.2} {:>8}  {:<24} {}",
+                c.dense_ms_per_mb, c.prose_ms_per_mb, c.dense_matches, c.detector, c.pattern
+            )?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -10,6 +10,7 @@
 pub mod columns;
 mod context;
 mod engine;
+mod multi;
 pub mod prefilter;
 mod registry;
 pub mod spec;

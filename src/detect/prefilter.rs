@@ -37,6 +37,24 @@ pub struct Prefilter {
     /// For each keyword: (detector index, role).
     pub owners: Vec<Vec<(usize, Role)>>,
     pub keywords: Vec<std::sync::Arc<str>>,
+    /// For each keyword: its owners as bits (`detector * ROLES + role`),
+    /// when there are few enough detectors; a role test is then one AND.
+    masks: Option<Vec<u128>>,
+}
+
+/// Roles per detector in a mask.
+const ROLES: usize = 5;
+
+fn role_bit(detector: usize, role: Role) -> Option<u32> {
+    let r = match role {
+        Role::Trigger => 0,
+        Role::Positive => 1,
+        Role::Negative => 2,
+        Role::LineNegative => 3,
+        Role::Strong => 4,
+    };
+    let bit = detector * ROLES + r;
+    (bit < 128).then_some(bit as u32)
 }
 
 impl Prefilter {
@@ -63,11 +81,29 @@ impl Prefilter {
             .kind(Some(AhoCorasickKind::DFA))
             .build(&keywords)
             .expect("keyword automaton builds");
+        let masks = owners
+            .iter()
+            .map(|os| {
+                os.iter().try_fold(0u128, |m, &(d, role)| {
+                    role_bit(d, role).map(|b| m | (1u128 << b))
+                })
+            })
+            .collect::<Option<Vec<u128>>>();
         Prefilter {
+            masks,
             hint_words: Vocabulary::new(&keywords),
             automaton,
             owners,
             keywords: keywords.into_iter().map(std::sync::Arc::from).collect(),
+        }
+    }
+
+    /// Whether keyword `kw` plays `role` for the detector in `slot`.
+    #[inline]
+    pub fn has_role(&self, kw: usize, slot: usize, role: Role) -> bool {
+        match (&self.masks, role_bit(slot, role)) {
+            (Some(m), Some(b)) => m[kw] & (1u128 << b) != 0,
+            _ => self.owners[kw].contains(&(slot, role)),
         }
     }
 

@@ -57,11 +57,33 @@ pub fn by_name(name: &str) -> Option<Validator> {
     VALIDATORS.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
 }
 
-fn ascii_digits(s: &str) -> Option<Vec<u32>> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+/// The digits of an all-ASCII-digit value (at most 32: longer values are
+/// no identifier), without allocating: validators run at every candidate.
+fn ascii_digits(s: &str) -> Option<Digits> {
+    if s.is_empty() || s.len() > 32 || !s.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    Some(s.bytes().map(|b| (b - b'0') as u32).collect())
+    let mut d = Digits {
+        buf: [0; 32],
+        len: s.len(),
+    };
+    for (slot, b) in d.buf.iter_mut().zip(s.bytes()) {
+        *slot = u32::from(b - b'0');
+    }
+    Some(d)
+}
+
+/// Up to 32 decimal digits.
+struct Digits {
+    buf: [u32; 32],
+    len: usize,
+}
+
+impl std::ops::Deref for Digits {
+    type Target = [u32];
+    fn deref(&self) -> &[u32] {
+        &self.buf[..self.len]
+    }
 }
 
 /// 個人番号: mod-11 check digit, weights 6,5,4,3,2,7,6,5,4,3,2 left to right
@@ -216,34 +238,48 @@ pub fn credit_card(s: &str) -> Validation {
 /// Japanese phone numbers by the numbering plan (identifiers.md §12.1).
 /// Free-dial and navi-dial numbers are not personal: `Invalid`.
 pub fn jp_phone(s: &str) -> Validation {
-    let digits: String = s.chars().filter(|c| c.is_ascii_digit()).collect();
-    let d = if s.trim_start().starts_with('+')
-        || (digits.starts_with("81") && !digits.starts_with('0'))
-    {
-        match digits.strip_prefix("81") {
-            Some(rest) => format!("0{rest}"),
+    // The digits, in a buffer on the stack (phone numbers are short).
+    let mut buf = [0u8; 16];
+    let mut n = 0;
+    for b in s.bytes().filter(u8::is_ascii_digit) {
+        if n == buf.len() {
+            return Validation::Invalid;
+        }
+        buf[n] = b;
+        n += 1;
+    }
+    let digits = &buf[..n];
+    let international =
+        s.trim_start().starts_with('+') || (digits.starts_with(b"81") && !digits.starts_with(b"0"));
+    let mut local = [0u8; 17];
+    let d: &[u8] = if international {
+        match digits.strip_prefix(b"81") {
+            Some(rest) => {
+                local[0] = b'0';
+                local[1..=rest.len()].copy_from_slice(rest);
+                &local[..=rest.len()]
+            }
             None => return Validation::Invalid,
         }
     } else {
         digits
     };
-    let b = d.as_bytes();
-    if b.len() < 10 || b[0] != b'0' || b[1] == b'0' {
+    if d.len() < 10 || d[0] != b'0' || d[1] == b'0' {
         return Validation::Invalid;
     }
-    for service in ["0120", "0800", "0570", "0180", "0990"] {
+    for service in [&b"0120"[..], b"0800", b"0570", b"0180", b"0990"] {
         if d.starts_with(service) {
             return Validation::Invalid;
         }
     }
-    if b[2] == b'0' {
+    if d[2] == b'0' {
         // 0A0: mobile (060/070/080/090), IP (050), M2M (020): 11 digits.
-        if b.len() == 11 && matches!(b[1], b'2' | b'5' | b'6' | b'7' | b'8' | b'9') {
+        if d.len() == 11 && matches!(d[1], b'2' | b'5' | b'6' | b'7' | b'8' | b'9') {
             Validation::Valid
         } else {
             Validation::Invalid
         }
-    } else if b.len() == 10 {
+    } else if d.len() == 10 {
         Validation::Valid
     } else {
         Validation::Invalid
@@ -485,10 +521,21 @@ fn is_real_date(y: i32, m: u32, d: u32) -> bool {
     d >= 1 && d <= days
 }
 
-/// Today's date in Japan as (year, month, day).
+/// Today's date in Japan as (year, month, day), looked up at most once a
+/// minute (every birth-date candidate asks).
 fn today() -> (i32, u32, u32) {
+    type Ymd = (i32, u32, u32);
+    static CACHE: std::sync::Mutex<Option<(std::time::Instant, Ymd)>> = std::sync::Mutex::new(None);
+    let mut c = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((at, d)) = *c {
+        if at.elapsed() < std::time::Duration::from_secs(60) {
+            return d;
+        }
+    }
     let d = crate::time::today_jst();
-    (i32::from(d.year()), d.month() as u32, d.day() as u32)
+    let d = (i32::from(d.year()), d.month() as u32, d.day() as u32);
+    *c = Some((std::time::Instant::now(), d));
+    d
 }
 
 /// The name lexicon: surnames, given names and their readings from IPADIC
@@ -755,6 +802,24 @@ const NOT_NAMES: &[&str] = &[
     "無し",
 ];
 
+/// Whether `t` starts with one of `NOT_NAMES` (a set lookup per prefix
+/// length: names are checked by the thousand in a resident list).
+fn starts_with_not_name(t: &str) -> bool {
+    static SET: OnceLock<(HashSet<&'static str>, usize)> = OnceLock::new();
+    let (set, longest) = SET.get_or_init(|| {
+        let longest = NOT_NAMES
+            .iter()
+            .map(|w| w.chars().count())
+            .max()
+            .unwrap_or(0);
+        (NOT_NAMES.iter().copied().collect(), longest)
+    });
+    t.char_indices()
+        .map(|(i, c)| i + c.len_utf8())
+        .take(*longest)
+        .any(|end| set.contains(&t[..end]))
+}
+
 /// Person names (氏名). `Invalid` for what is no name: other form labels
 /// and titles (`NOT_NAMES`), organisations (株式会社…, …課, …店), a single
 /// character. `Valid` when the name starts with a surname of the lexicon
@@ -764,10 +829,7 @@ const NOT_NAMES: &[&str] = &[
 /// `NotApplicable`: a label may still vouch for it.
 pub fn japanese_name(s: &str) -> Validation {
     let t = s.trim();
-    if t.is_empty()
-        || NOT_NAMES.iter().any(|w| t.starts_with(w))
-        || ORGANISATION_WORDS.iter().any(|w| t.contains(w))
-    {
+    if t.is_empty() || starts_with_not_name(t) || ORGANISATION_WORDS.iter().any(|w| t.contains(w)) {
         return Validation::Invalid;
     }
     if t.chars().filter(|c| !c.is_whitespace()).count() < 2 {
@@ -793,7 +855,7 @@ pub fn japanese_name(s: &str) -> Validation {
         .chars()
         .next_back()
         .is_some_and(|c| NOT_NAME_ENDINGS.contains(&c))
-        || NOT_NAMES.iter().any(|w| rest.starts_with(w))
+        || starts_with_not_name(&rest)
     {
         return Validation::Invalid;
     }
