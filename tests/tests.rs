@@ -12,3 +12,4 @@ mod fidelity;
 mod mail;
 mod robustness;
 mod store;
+mod tables;

@@ -560,6 +560,10 @@ pub struct Field {
     pub x0: f32,
     pub x1: f32,
     pub text: String,
+    /// The text object it was set in (a PDF's BT … ET): pieces of one
+    /// object are one cell, even where a clipped cell's text runs on under
+    /// the next column.
+    pub block: u32,
 }
 
 /// A line of a laid-out page: its height (font size), its fields (text set
@@ -671,14 +675,25 @@ fn column_of(f: &Field, spans: &[(f32, f32)], tolerance: f32) -> Option<u32> {
 /// where they were set close: a script change in 「神町2丁目」).
 fn cells_of(line: &Line, spans: &[(f32, f32)]) -> Vec<(u32, String)> {
     let mut cells: Vec<(u32, String, f32)> = Vec::new();
+    // (block, column, end) of the pieces so far: a piece that goes on
+    // right where a piece of its block ended continues that cell.
+    let mut groups: Vec<(u32, u32, f32)> = Vec::new();
     for p in &line.pieces {
         let t = p.text.trim();
         if t.is_empty() {
             continue;
         }
-        let Some(c) = column_of(p, spans, line.height * 0.5) else {
-            continue;
+        let continued = groups
+            .iter()
+            .find(|(b, _, end)| *b == p.block && (p.x0 - end).abs() < line.height * 0.5);
+        let c = match continued {
+            Some(&(_, c, _)) => c,
+            None => match column_of(p, spans, line.height * 0.5) {
+                Some(c) => c,
+                None => continue,
+            },
         };
+        groups.push((p.block, c, p.x1));
         match cells.iter_mut().find(|(k, _, _)| *k == c) {
             Some((_, text, end)) => {
                 if p.x0 - *end > line.height * 0.35 {
@@ -1136,10 +1151,12 @@ mod tests {
     fn line(y: f32, fields: &[(f32, f32, &str)]) -> Line {
         let fields: Vec<Field> = fields
             .iter()
-            .map(|&(x0, x1, t)| Field {
+            .enumerate()
+            .map(|(i, &(x0, x1, t))| Field {
                 x0,
                 x1,
                 text: t.to_string(),
+                block: i as u32,
             })
             .collect();
         Line {
@@ -1229,6 +1246,7 @@ mod tests {
             x0: 208.0,
             x1: 250.0,
             text: "神町2丁目".into(),
+            block: 0,
         }];
         let lines = vec![
             line(

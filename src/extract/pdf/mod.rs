@@ -295,6 +295,7 @@ fn layout_lines(page: &PageText) -> (Vec<Line>, Vec<Vec<usize>>) {
                 x0: r.x0,
                 x1: r.x1,
                 text: piece.to_string(),
+                block: r.block,
             });
             let same_field = last.is_some_and(|(p, ptext)| {
                 let gap = r.x0 - p.x1;
@@ -316,6 +317,7 @@ fn layout_lines(page: &PageText) -> (Vec<Line>, Vec<Vec<usize>>) {
                     x0: r.x0,
                     x1: r.x1,
                     text: piece.to_string(),
+                    block: r.block,
                 }),
             }
             last = Some((r, piece));
@@ -516,6 +518,13 @@ struct TextState {
     /// Text objects begun so far (BT).
     block: u32,
     runs: Vec<Run>,
+    /// The clipping region text is set in (q … re W n … Q): a spreadsheet
+    /// cell whose text runs over its width is clipped, and what it hides
+    /// still belongs to the cell. Regions are numbered; saved at `q`.
+    clip: Option<u32>,
+    clips: u32,
+    clip_stack: Vec<Option<u32>>,
+    clip_pending: bool,
 }
 
 impl TextState {
@@ -539,7 +548,7 @@ impl TextState {
                 // and the My Number in the next column do not fuse.
                 if let Some(prev) = self.runs.last() {
                     let gap = self.pen_x - prev.x1;
-                    let apart = gap > em * 0.8 || (prev.block != self.block && gap > em * 0.3);
+                    let apart = gap > em * 0.8 || (prev.block != self.group() && gap > em * 0.3);
                     if apart && !self.out.ends_with([' ', '\t', '\n']) {
                         self.out.push('\t');
                     }
@@ -558,7 +567,7 @@ impl TextState {
                 size: em,
                 start,
                 end: self.out.len(),
-                block: self.block,
+                block: self.group(),
             });
         }
         self.pen_x += advance;
@@ -582,9 +591,9 @@ impl TextState {
     }
 
     fn extend_run(&mut self) {
-        let (end, x) = (self.out.len(), self.pen_x);
+        let (end, x, group) = (self.out.len(), self.pen_x, self.group());
         if let Some(r) = self.runs.last_mut() {
-            if r.block == self.block {
+            if r.block == group {
                 r.end = end;
                 r.x1 = r.x1.max(x);
             }
@@ -594,6 +603,15 @@ impl TextState {
     /// The pen goes back to the line origin (Td, Tm, T*).
     fn moved(&mut self) {
         self.pen_x = self.line.0;
+    }
+
+    /// The group a run belongs to: its clipping region when there is one
+    /// (one cell of a list), else its text object.
+    fn group(&self) -> u32 {
+        match self.clip {
+            Some(c) => c | 0x8000_0000,
+            None => self.block,
+        }
     }
 }
 
@@ -617,6 +635,19 @@ fn run_content(
                 st.line = (0.0, 0.0);
                 st.block += 1;
                 st.moved();
+            }
+            // Clipping regions (the graphics state's, saved and restored).
+            "q" => {
+                if st.clip_stack.len() < 64 {
+                    st.clip_stack.push(st.clip);
+                }
+            }
+            "Q" => st.clip = st.clip_stack.pop().flatten(),
+            "W" | "W*" => st.clip_pending = true,
+            "n" | "f" | "f*" | "S" | "s" | "B" | "B*" | "b" | "b*" if st.clip_pending => {
+                st.clip_pending = false;
+                st.clips += 1;
+                st.clip = Some(st.clips);
             }
             "Tf" => {
                 if let (Some(name), Some(size)) = (a.first().and_then(name_of), a.get(1)) {
