@@ -524,6 +524,8 @@ struct TextState {
     clip: Option<u32>,
     clips: u32,
     clip_stack: Vec<Option<u32>>,
+    /// Saves beyond the stack's bound (only counted).
+    clip_overflow: u32,
     clip_pending: bool,
 }
 
@@ -637,11 +639,9 @@ fn run_content(
                 st.moved();
             }
             // Clipping regions (the graphics state's, saved and restored).
-            "q" => {
-                if st.clip_stack.len() < 64 {
-                    st.clip_stack.push(st.clip);
-                }
-            }
+            "q" if st.clip_stack.len() < 64 => st.clip_stack.push(st.clip),
+            "q" => st.clip_overflow += 1,
+            "Q" if st.clip_overflow > 0 => st.clip_overflow -= 1,
             "Q" => st.clip = st.clip_stack.pop().flatten(),
             "W" | "W*" => st.clip_pending = true,
             "n" | "f" | "f*" | "S" | "s" | "B" | "B*" | "b" | "b*" if st.clip_pending => {
