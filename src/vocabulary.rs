@@ -11,10 +11,11 @@
 //! Matching is case-, width-, underscore- and space-insensitive: labels and
 //! words are both [`fold`]ed (NFKC, ASCII lowercase, separators `_ - ・ . / :`
 //! spaces and brackets dropped), so `KOJIN_NO`, `Kojin No` and `ｋｏｊｉｎ＿ｎｏ`
-//! are one label. A word written in ASCII must start where a word of the label
-//! starts (`TEL` matches `TEL_NO` and `自宅TEL` but not `HOTEL`; `NAME` matches
-//! `SHIMEI_NAME` but not `FILENAME`), since romanised words are short and
-//! occur inside others; Japanese words match anywhere.
+//! are one label. A word written in ASCII or in katakana alone must start
+//! where a word of the label starts (`TEL` matches `TEL_NO` and `自宅TEL` but
+//! not `HOTEL`; `NAME` matches `SHIMEI_NAME` but not `FILENAME`; `カナ`
+//! matches `氏名カナ` but not the name `タカナシ`), since such words are
+//! short and occur inside others; words with kanji match anywhere.
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
@@ -75,6 +76,15 @@ impl Folded {
     }
 }
 
+fn is_katakana(c: char) -> bool {
+    ('\u{30A1}'..='\u{30FA}').contains(&c) || c == 'ー'
+}
+
+/// A word that must start where a word of the label starts.
+fn needs_word_start(word: &str) -> bool {
+    word.is_ascii() || word.chars().all(is_katakana)
+}
+
 fn is_separator(c: char) -> bool {
     c.is_whitespace()
         || matches!(
@@ -120,6 +130,7 @@ pub fn fold(label: &str) -> Folded {
             || prev.is_some_and(|p| {
                 // ASCII ↔ other scripts, letters ↔ digits, camelCase.
                 p.is_ascii() != c.is_ascii()
+                    || is_katakana(p) != is_katakana(c)
                     || (p.is_ascii_alphabetic() && c.is_ascii_digit())
                     || (p.is_ascii_digit() && c.is_ascii_alphabetic())
                     || (p.is_ascii_lowercase() && c.is_ascii_uppercase())
@@ -142,7 +153,8 @@ pub struct Vocabulary {
     automaton: Option<AhoCorasick>,
     /// For each distinct folded word: the ids of the words that fold to it.
     ids: Vec<Vec<usize>>,
-    /// Whether each distinct folded word is ASCII (then it must start a word).
+    /// Whether each distinct folded word must start a word of the label
+    /// (ASCII or katakana alone).
     ascii: Vec<bool>,
     len: usize,
 }
@@ -174,7 +186,7 @@ impl Vocabulary {
             });
             ids[slot].push(i);
         }
-        let ascii = folded.iter().map(|f| f.is_ascii()).collect();
+        let ascii = folded.iter().map(|f| needs_word_start(f)).collect();
         let automaton = if folded.is_empty() {
             None
         } else {
@@ -258,6 +270,11 @@ mod tests {
         assert_eq!(v.find("My_Number"), vec![3]);
         assert_eq!(v.find("kojinNo"), vec![4]);
         assert_eq!(v.find("ＫＯＪＩＮ＿ＮＯ"), vec![4]);
+        let k = Vocabulary::new(["カナ", "フリガナ", "メール"]);
+        assert_eq!(k.find("氏名カナ"), vec![0]);
+        assert!(k.find("タカナシ ホノカ").is_empty());
+        assert_eq!(k.find("フリガナ"), vec![1]);
+        assert_eq!(k.find("Eメール"), vec![2]);
     }
 
     #[test]
