@@ -350,6 +350,9 @@ pub struct BenchArgs {
     /// Repetitions; the best run is reported.
     #[arg(long, default_value_t = 3)]
     pub iterations: usize,
+    /// Only this corpus: `prose` or `dense` (for profiling one of them).
+    #[arg(long, value_name = "CORPUS")]
+    pub only: Option<String>,
     /// Also time each detector pattern alone on the dense corpus.
     #[arg(long)]
     pub patterns: bool,

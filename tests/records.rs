@@ -347,10 +347,18 @@ fn a_database_of_the_previous_release_upgrades_in_place() {
         "one row per file still"
     );
     // The same findings: their rows (and first-seen dates) are the old
-    // ones, found again, not new ones beside them.
+    // ones, found again, not new ones beside them. Today's detectors find
+    // more than those of 47e9e4c (names and table columns, issue 13): the
+    // extra rows are new values or places, each seen once.
+    let now = count("SELECT count(*) FROM findings");
+    assert!(now >= findings, "{now} < {findings}");
     assert_eq!(
-        count("SELECT count(*) FROM findings"),
-        findings,
+        count(
+            "SELECT count(*) FROM findings n WHERE n.first_seen_at >= (SELECT started_at FROM scan_runs WHERE id = 2) \
+             AND EXISTS (SELECT 1 FROM findings o WHERE o.id <> n.id AND o.file_id = n.file_id AND o.member = n.member \
+             AND o.kind = n.kind AND o.location = n.location AND o.masked = n.masked)"
+        ),
+        0,
         "nothing duplicated"
     );
     assert_eq!(

@@ -20,3 +20,4 @@ mod reliability;
 mod review;
 mod robustness;
 mod store;
+mod tables;

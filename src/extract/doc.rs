@@ -25,7 +25,7 @@
 use std::io::Cursor;
 
 use super::ole_props::{created_date, read_stream, root_format};
-use super::table::Tables;
+use super::word_table::Tables;
 use super::{DocumentMeta, ExtractContext, ExtractError, Extractor, Format, UnreadableReason};
 use crate::text::{Location, SegmentsBuilder};
 

@@ -36,6 +36,7 @@ pub mod spreadsheet;
 pub mod table;
 pub mod tar;
 pub mod tnef;
+pub mod word_table;
 pub mod xml;
 pub mod zip;
 
@@ -650,12 +651,22 @@ pub trait UnitSink {
     fn internal_domain(&self, _domain: &str) -> bool {
         false
     }
+    /// Whether the office's own mail domains are known at all (else no
+    /// mail party can be told from staff).
+    fn internal_domains_known(&self) -> bool {
+        false
+    }
     /// A large container finished one self-contained part (an mbox
     /// message): what was pushed so far may be passed on.
     fn part_done(&mut self) {}
     /// What the document at `member` says about itself (its creation date,
     /// for retention). Extractors call it when the format records it.
     fn metadata(&mut self, _member: &MemberPath, _meta: DocumentMeta) {}
+    /// The detectors' label words, for choosing the header row of a table
+    /// (see `table.rs`); without them headers are chosen by shape alone.
+    fn vocabulary(&self) -> Option<std::sync::Arc<crate::vocabulary::Vocabulary>> {
+        None
+    }
 }
 
 /// Everything an extractor needs besides the bytes.
@@ -701,6 +712,11 @@ impl ExtractContext<'_> {
     /// Reports what this file or member records about itself.
     pub fn metadata(&mut self, meta: DocumentMeta) {
         self.units.metadata(&self.member, meta);
+    }
+
+    /// The detectors' label words (see [`UnitSink::vocabulary`]).
+    pub fn vocabulary(&self) -> Option<std::sync::Arc<crate::vocabulary::Vocabulary>> {
+        self.units.vocabulary()
     }
 
     /// Pushes a unit of this file or member.
@@ -785,6 +801,14 @@ impl UnitSink for CountingSink<'_> {
     }
     fn metadata(&mut self, member: &MemberPath, meta: DocumentMeta) {
         self.inner.metadata(member, meta)
+    }
+    // Every method with a default must be passed on too, or a document
+    // inside a container loses what the outer sink knows.
+    fn vocabulary(&self) -> Option<std::sync::Arc<crate::vocabulary::Vocabulary>> {
+        self.inner.vocabulary()
+    }
+    fn internal_domains_known(&self) -> bool {
+        self.inner.internal_domains_known()
     }
 }
 

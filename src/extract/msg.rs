@@ -4,7 +4,9 @@
 //! CFB version 4 files.
 //!
 //! Read: subject, plain-text body (or the HTML body as text), sender and
-//! recipient addresses (for the outbound check, by domain), attachments
+//! recipient addresses (for the outbound check, by domain; parties outside
+//! the office's domains are reported as `header From`/`To`/`Cc` units, see
+//! `mail::report_parties`), attachments
 //! (back through the dispatcher: `attachments/NAME`) and embedded messages
 //! (`attachments/NAME` read as a message of its own). 8-bit strings are
 //! decoded with the message's code page (PR_MESSAGE_CODEPAGE or
@@ -19,7 +21,7 @@ use std::path::{Path, PathBuf};
 
 use encoding_rs::Encoding;
 
-use super::mail::{strip_signature, MailMeta};
+use super::mail::{signature_of, strip_signature, MailMeta};
 use super::{ExtractContext, ExtractError, Extractor, Format, MemberPath, UnreadableReason};
 use crate::text::{Location, TextUnit};
 
@@ -134,6 +136,15 @@ fn props_codepage(props: &[u8], header: usize) -> Option<u32> {
     cpid
 }
 
+/// PR_RECIPIENT_TYPE from a recipient's property stream (8-byte header,
+/// 16-byte entries).
+fn recipient_type(props: &[u8]) -> Option<u32> {
+    props.get(8..)?.chunks_exact(16).find_map(|e| {
+        let tag = u32::from_le_bytes([e[0], e[1], e[2], e[3]]);
+        (tag == 0x0C15_0003).then(|| u32::from_le_bytes([e[8], e[9], e[10], e[11]]))
+    })
+}
+
 fn domain_of(address: &str) -> Option<String> {
     address
         .rsplit_once('@')
@@ -186,9 +197,24 @@ fn read_message(
         .or_else(|| st.string(&dir, 0x0C1F))
         .or_else(|| st.string(&dir, 0x0065));
     let mut recipient_domains = Vec::new();
+    // Issue 13: (header, display name, address) of each party.
+    let mut parties: Vec<(&'static str, Option<String>, String)> = Vec::new();
+    if let Some(a) = &sender {
+        let name = st.string(&dir, 0x0C1A).or_else(|| st.string(&dir, 0x0042));
+        parties.push(("From", name, a.clone()));
+    }
     for r in st.children("__recip_version1.0_") {
         if let Some(a) = st.string(&r, 0x39FE).or_else(|| st.string(&r, 0x3003)) {
             recipient_domains.extend(domain_of(&a));
+            // PR_RECIPIENT_TYPE: 1 To, 2 Cc, 3 Bcc (not a header of the message).
+            let kind = stream(st.cf, &r.join("__properties_version1.0"), 1 << 16)
+                .and_then(|p| recipient_type(&p));
+            let header = match kind {
+                Some(2) => "Cc",
+                Some(3) => continue,
+                _ => "To",
+            };
+            parties.push((header, st.string(&r, 0x3001), a));
         }
     }
     recipient_domains.sort();
@@ -203,6 +229,17 @@ fn read_message(
         .is_some_and(|d| cx.units.internal_domain(d));
     cx.units.mail(member, meta);
     super::docmeta::report_msg_created(st.cf, &dir, header, member, cx.units);
+    super::mail::report_parties(
+        parties
+            .iter()
+            .map(|(header, name, address)| super::mail::Party {
+                header,
+                name: name.as_deref(),
+                address,
+            }),
+        member,
+        cx.units,
+    )?;
     if let Some(subject) = st.string(&dir, 0x0037).filter(|s| !s.trim().is_empty()) {
         cx.units.unit(
             member,
@@ -233,17 +270,15 @@ fn read_message(
         },
     };
     if let Some(body) = body {
-        let body = if internal_sender {
-            strip_signature(&body).to_string()
-        } else {
-            body
-        };
-        if !body.trim().is_empty() {
+        let (main, signature) = (strip_signature(&body), signature_of(&body));
+        if !main.trim().is_empty() {
             cx.units.unit(
                 member,
-                TextUnit::fixed(body, Location::Named("body".into())),
+                TextUnit::fixed(main, Location::Named("body".into())),
             )?;
         }
+        // Staff signatures are organisational; anyone else's is theirs.
+        super::mail::report_signature(signature.filter(|_| !internal_sender), member, cx.units)?;
     }
     for (i, a) in st.children("__attach_version1.0_").into_iter().enumerate() {
         cx.budget.check_time()?;

@@ -27,7 +27,7 @@ use std::collections::HashMap;
 
 use encoding_rs::Encoding;
 
-use super::table::Tables;
+use super::word_table::Tables;
 use super::{DocumentMeta, ExtractContext, ExtractError, Extractor, Format, UnreadableReason};
 use crate::text::{Location, SegmentsBuilder, TextUnit};
 
