@@ -162,6 +162,11 @@ pub struct ScanArgs {
     /// start, but a hostile file can then take the whole scan down.
     #[arg(long)]
     pub no_isolation: bool,
+
+    /// A service configuration whose records rules (retention, My Number
+    /// areas, holds) add each file's records flags to the JSONL `flags`.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 /// A calendar day, `YYYY-MM-DD`.
@@ -400,6 +405,9 @@ pub struct BenchArgs {
     /// Repetitions; the best run is reported.
     #[arg(long, default_value_t = 3)]
     pub iterations: usize,
+    /// Only this corpus: `prose` or `dense` (for profiling one of them).
+    #[arg(long, value_name = "CORPUS")]
+    pub only: Option<String>,
     /// Also time each detector pattern alone on the dense corpus.
     #[arg(long)]
     pub patterns: bool,

@@ -11,6 +11,8 @@ mod docmeta;
 mod documents;
 mod encodings;
 mod fidelity;
+mod formats;
+mod legacy;
 mod mail;
 mod records;
 #[cfg(unix)] // FIFOs, signals, file modes and byte names
@@ -19,3 +21,4 @@ mod report;
 mod review;
 mod robustness;
 mod store;
+mod tables;

@@ -97,7 +97,7 @@ impl Lcg {
 /// A fake value of `kind` (never a real person's), unique per `n`.
 fn value(kind: Kind, n: u64) -> String {
     match kind {
-        Kind::MyNumber => super::bench::my_number_from(n),
+        Kind::MyNumber => mamori::sample_text::my_number_from(n),
         Kind::PhoneNumber => format!("0{}-{:04}-{:04}", 3 + n % 7, (n / 7) % 10_000, n % 10_000),
         Kind::PostalAddress => format!(
             "東京都千代田区霞が関{}丁目{}番{}号",

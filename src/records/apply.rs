@@ -54,6 +54,75 @@ impl RecordsContext {
     }
 }
 
+/// The facts of a file from a scan's outcome (no store: `mamori scan
+/// --config` adds records flags to its JSONL lines). `roots` are the
+/// scan's PATH arguments; a configured root under which the file lies is
+/// preferred for the relative path rules see.
+pub fn facts_from_outcome(
+    ctx: &RecordsContext,
+    roots: &[PathBuf],
+    file: &crate::outcome::FileRef,
+    content: &crate::outcome::Content,
+    format: Option<&str>,
+) -> FileFacts {
+    let info = ctx.root_of(None, &file.path);
+    let base = info.map(|r| r.path.clone()).or_else(|| {
+        roots
+            .iter()
+            .filter(|r| file.path.starts_with(r) && **r != file.path)
+            .max_by_key(|r| r.as_os_str().len())
+            .cloned()
+    });
+    let rel = match &base {
+        Some(b) => file.path.strip_prefix(b).unwrap_or(&file.path),
+        None => file.path.file_name().map(Path::new).unwrap_or(&file.path),
+    };
+    let rel = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/");
+    let medium = |f: &crate::finding::Finding| f.confidence >= crate::finding::Confidence::Medium;
+    let mut counts: BTreeMap<Kind, u32> = BTreeMap::new();
+    for (_, f) in content.findings.iter().filter(|(_, f)| medium(f)) {
+        *counts.entry(f.kind).or_default() += 1;
+    }
+    let fingerprints: Vec<(Kind, String)> = content
+        .findings
+        .iter()
+        .filter(|(_, f)| medium(f))
+        .map(|(_, f)| (f.kind, hex::encode(f.fingerprint)))
+        .collect();
+    let mut terms: Vec<String> = content
+        .sensitive_terms
+        .iter()
+        .map(|(_, t)| t.clone())
+        .collect();
+    terms.sort();
+    terms.dedup();
+    FileFacts {
+        path: rel,
+        metadata_date: content.document_created(),
+        mtime_date: (file.modified_ns > 0)
+            .then(|| mtime_date(file.modified_ns))
+            .flatten(),
+        finding_counts: counts,
+        distinct_persons: super::flags::distinct_persons(
+            fingerprints.iter().map(|(k, f)| (*k, f.as_str())),
+        ),
+        mail_export: matches!(
+            format,
+            Some("eml" | "mbox" | "msg (Outlook)" | "msg" | "tnef")
+        ) || info.is_some_and(|r| r.mail_export),
+        outbound_messages: content.outbound.len() as u32,
+        outbound_my_number: content
+            .outbound
+            .iter()
+            .any(|m| m.kinds.contains_key(&Kind::MyNumber)),
+        sensitive_keywords: terms,
+    }
+}
+
 /// One stored file, evaluated.
 #[derive(Debug, Clone)]
 pub struct FileVerdict {
