@@ -38,6 +38,7 @@ fn main() -> ExitCode {
         Command::Review(args) => cmd::review::run(args),
         Command::Records(args) => cmd::records::list(args),
         Command::Explain(args) => cmd::records::explain(args),
+        Command::Report(args) => cmd::report::run(args),
         Command::Service(args) => cmd::service::windows_service(args),
         Command::Bench(args) => cmd::bench::command(args),
         Command::Central(args) => cmd::central::run(args),

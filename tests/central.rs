@@ -107,7 +107,11 @@ fn ok(args: &[&str]) -> String {
 
 fn migrate(url: &str) {
     let out = ok(&["central", "migrate", "--url", url]);
-    assert!(out.contains("migrated from version 0 to 1"), "{out}");
+    let current = mamori::central::schema::CURRENT;
+    assert!(
+        out.contains(&format!("migrated from version 0 to {current}")),
+        "{out}"
+    );
 }
 
 /// A service process (stderr kept in a file, for the password test).
@@ -1059,9 +1063,11 @@ fn a_site_without_a_centre_grows_no_outbox() {
 
 /// The centre's weekly report (`central::query::weekly_report`, what
 /// `report weekly --central` renders) is the sites' own reports added up:
-/// every total, every breakdown, the trend, and the lists with each file as
-/// `SITE:PATH`; the values on several sites (`central::query::shared_values`,
-/// what `serve --central` lists) are the My Numbers both sites hold.
+/// every total, every breakdown, the trend, and every list item for item
+/// (records flags with the reason lines of each flag, holds, roots), each
+/// file as `SITE:PATH`; the values on several sites
+/// (`central::query::shared_values`, the report's `shared_values`) are the
+/// My Numbers both sites' own stores hold.
 #[test]
 fn the_centres_weekly_report_adds_up_the_sites_reports() {
     use std::collections::BTreeMap;
@@ -1124,37 +1130,42 @@ fn the_centres_weekly_report_adds_up_the_sites_reports() {
     let central =
         mamori::central::query::weekly_report(&mut client(&url), week, Some(today), lang).unwrap();
 
-    let totals = |t: &mamori::report::Totals| {
-        [
-            t.open_findings,
-            t.open_files,
-            t.my_number_files,
-            t.new_findings,
-            t.resolved_findings,
-            t.decisions,
-            t.unreadable_files,
-            t.files_tracked,
-        ]
-    };
-    let add = |f: &dyn Fn(&mamori::report::WeeklyReport) -> [i64; 8]| {
-        local.iter().fold([0i64; 8], |mut acc, (_, r)| {
-            for (a, b) in acc.iter_mut().zip(f(r)) {
-                *a += b;
-            }
-            acc
+    // What the sites' reports add up to, in the centre's names: files as
+    // SITE:PATH, roots as SITE:LABEL, ids the centre's, reviewers as
+    // SITE: NAME; every list in the centre's order.
+    use mamori::central::query::{site_path, site_root, sort_review};
+    use mamori::report::{Totals, WeeklyReport};
+    let mut c = client(&url);
+    let mut cid: BTreeMap<(&'static str, String, i64), i64> = BTreeMap::new();
+    for (table, sql) in [
+        (
+            "files",
+            "SELECT s.name, x.id, x.cid FROM files x JOIN sites s ON s.id = x.site_id",
+        ),
+        (
+            "findings",
+            "SELECT s.name, f.id, f.cid FROM findings f JOIN sites s ON s.id = f.site_id",
+        ),
+    ] {
+        for r in c.query(sql, &[]).unwrap() {
+            cid.insert((table, r.get(0), r.get(1)), r.get(2));
+        }
+    }
+    let add_totals = |f: &dyn Fn(&WeeklyReport) -> &Totals| {
+        local.iter().fold(Totals::default(), |mut a, (_, r)| {
+            let t = f(r);
+            a.open_findings += t.open_findings;
+            a.open_files += t.open_files;
+            a.my_number_files += t.my_number_files;
+            a.new_findings += t.new_findings;
+            a.resolved_findings += t.resolved_findings;
+            a.decisions += t.decisions;
+            a.unreadable_files += t.unreadable_files;
+            a.files_tracked += t.files_tracked;
+            a
         })
     };
-    assert_eq!(totals(&central.totals), add(&|r| totals(&r.totals)));
-    assert_eq!(totals(&central.previous), add(&|r| totals(&r.previous)));
-    let t = &central.totals;
-    assert!(
-        t.unreadable_files == 1
-            && t.decisions == 2
-            && t.resolved_findings > 0
-            && t.my_number_files > 4,
-        "{t:?}"
-    );
-    let sum_maps = |f: &dyn Fn(&mamori::report::WeeklyReport) -> BTreeMap<String, i64>| {
+    let sum_maps = |f: &dyn Fn(&WeeklyReport) -> BTreeMap<String, i64>| {
         let mut m = BTreeMap::new();
         for (_, r) in &local {
             for (k, v) in f(r) {
@@ -1163,127 +1174,223 @@ fn the_centres_weekly_report_adds_up_the_sites_reports() {
         }
         m
     };
-    assert_eq!(central.open_by_kind, sum_maps(&|r| r.open_by_kind.clone()));
-    assert_eq!(
-        central.files_by_flag,
-        sum_maps(&|r| r.files_by_flag.clone())
+    let file_items = |f: &dyn Fn(&WeeklyReport) -> &Vec<mamori::report::FileItem>| {
+        let mut v: Vec<mamori::report::FileItem> = local
+            .iter()
+            .flat_map(|(site, r)| {
+                f(r).iter().map(move |i| mamori::report::FileItem {
+                    path: site_path(site, &i.path),
+                    root: site_root(site, Some(&i.root)),
+                    ..i.clone()
+                })
+            })
+            .collect();
+        v.sort_by(|a, b| a.path.cmp(&b.path));
+        v
+    };
+    let first = &local[0].1;
+    let mut expected = WeeklyReport {
+        schema_version: mamori::report::REPORT_SCHEMA_VERSION,
+        week: first.week.clone(),
+        week_start: first.week_start,
+        week_end: first.week_end,
+        as_of: today,
+        generated_at: central.generated_at.clone(),
+        totals: add_totals(&|r| &r.totals),
+        previous: add_totals(&|r| &r.previous),
+        open_by_kind: sum_maps(&|r| r.open_by_kind.clone()),
+        previous_open_by_kind: sum_maps(&|r| r.previous_open_by_kind.clone()),
+        files_by_flag: sum_maps(&|r| r.files_by_flag.clone()),
+        trend: first
+            .trend
+            .iter()
+            .enumerate()
+            .map(|(i, p)| mamori::report::TrendPoint {
+                week: p.week.clone(),
+                end: p.end,
+                open_by_kind: sum_maps(&|r| r.trend[i].open_by_kind.clone()),
+                new_findings: local.iter().map(|(_, r)| r.trend[i].new_findings).sum(),
+                resolved_findings: local
+                    .iter()
+                    .map(|(_, r)| r.trend[i].resolved_findings)
+                    .sum(),
+            })
+            .collect(),
+        my_number_files_by_root: local
+            .iter()
+            .flat_map(|(site, r)| {
+                r.my_number_files_by_root
+                    .iter()
+                    .map(move |(k, n)| (site_root(site, Some(k)), *n))
+            })
+            .collect(),
+        unreadable_by_reason: sum_maps(&|r| r.unreadable_by_reason.clone()),
+        new_high: local
+            .iter()
+            .flat_map(|(site, r)| {
+                let cid = &cid;
+                r.new_high.iter().map(move |f| mamori::report::FindingItem {
+                    id: cid[&("findings", site.to_string(), f.id)],
+                    path: site_path(site, &f.path),
+                    root: site_root(site, Some(&f.root)),
+                    ..f.clone()
+                })
+            })
+            .collect(),
+        open_files: local
+            .iter()
+            .flat_map(|(site, r)| {
+                let cid = &cid;
+                r.open_files.iter().map(move |f| mamori::report::OpenFile {
+                    file_id: cid[&("files", site.to_string(), f.file_id)],
+                    path: site_path(site, &f.path),
+                    root: site_root(site, Some(&f.root)),
+                    ..f.clone()
+                })
+            })
+            .collect(),
+        outside_area: file_items(&|r| &r.outside_area),
+        retention_expired: file_items(&|r| &r.retention_expired),
+        outbound: file_items(&|r| &r.outbound),
+        breach_hints: file_items(&|r| &r.breach_hints),
+        unreadable: local
+            .iter()
+            .flat_map(|(site, r)| {
+                r.unreadable
+                    .iter()
+                    .map(move |u| mamori::report::UnreadableItem {
+                        path: site_path(site, &u.path),
+                        root: site_root(site, Some(&u.root)),
+                        ..u.clone()
+                    })
+            })
+            .collect(),
+        review: local
+            .iter()
+            .flat_map(|(site, r)| {
+                r.review.iter().map(move |v| mamori::report::ReviewItem {
+                    reviewer: format!("{site}: {}", v.reviewer),
+                    ..v.clone()
+                })
+            })
+            .collect(),
+        // Only the centre sees several sites: checked on their own below.
+        shared_values: central.shared_values.clone(),
+    };
+    expected.new_high.sort_by_key(|f| f.id);
+    expected
+        .open_files
+        .sort_by(|a, b| (&a.root, &a.path, a.file_id).cmp(&(&b.root, &b.path, b.file_id)));
+    expected.unreadable.sort_by(|a, b| a.path.cmp(&b.path));
+    sort_review(&mut expected.review);
+    let t = &central.totals;
+    assert!(
+        t.unreadable_files == 1
+            && t.decisions == 2
+            && t.resolved_findings > 0
+            && t.my_number_files > 4,
+        "{t:?}"
     );
-    assert_eq!(
-        central.unreadable_by_reason,
-        sum_maps(&|r| r.unreadable_by_reason.clone())
-    );
-    assert_eq!(central.trend.len(), local[0].1.trend.len());
-    for (i, point) in central.trend.iter().enumerate() {
-        let mut open = BTreeMap::new();
-        for (_, r) in &local {
-            for (k, v) in &r.trend[i].open_by_kind {
-                *open.entry(k.clone()).or_insert(0) += v;
-            }
-        }
-        assert_eq!(point.open_by_kind, open, "{}", point.week);
-        assert_eq!(
-            point.new_findings,
-            local
-                .iter()
-                .map(|(_, r)| r.trend[i].new_findings)
-                .sum::<i64>()
-        );
-        assert_eq!(
-            point.resolved_findings,
-            local
-                .iter()
-                .map(|(_, r)| r.trend[i].resolved_findings)
-                .sum::<i64>()
-        );
-    }
     assert!(
         !central.open_files.is_empty()
             && !central.new_high.is_empty()
-            && !central.review.is_empty(),
-        "lists to compare"
+            && !central.review.is_empty()
+            && !central.outside_area.is_empty()
+            && central.open_files.iter().any(|f| !f.flags.is_empty())
+            && central.outside_area.iter().all(|f| f
+                .reasons_for(mamori::records::Flag::MyNumberOutsideArea)
+                .count()
+                > 0),
+        "lists to compare, flagged files with the reason lines of their flags"
     );
-    // Roots as SITE:LABEL, files as SITE:PATH.
-    let prefixed = |f: &dyn Fn(&mamori::report::WeeklyReport) -> Vec<String>| -> BTreeSet<String> {
-        local
-            .iter()
-            .flat_map(|(site, r)| f(r).into_iter().map(move |p| format!("{site}:{p}")))
-            .collect()
-    };
-    assert_eq!(
-        central
-            .my_number_files_by_root
-            .keys()
-            .cloned()
-            .collect::<BTreeSet<_>>(),
-        prefixed(&|r| r.my_number_files_by_root.keys().cloned().collect())
-    );
-    let paths = |items: &[mamori::report::FileItem]| -> BTreeSet<String> {
-        items.iter().map(|f| f.path.clone()).collect()
-    };
-    assert_eq!(
-        paths(&central.open_files),
-        prefixed(&|r| paths(&r.open_files).into_iter().collect())
-    );
-    assert_eq!(
-        paths(&central.outside_area),
-        prefixed(&|r| paths(&r.outside_area).into_iter().collect())
-    );
-    assert_eq!(
-        central
-            .unreadable
-            .iter()
-            .map(|u| (u.path.clone(), u.reason.clone()))
-            .collect::<BTreeSet<_>>(),
-        local
-            .iter()
-            .flat_map(|(site, r)| r
-                .unreadable
-                .iter()
-                .map(move |u| (format!("{site}:{}", u.path), u.reason.clone())))
-            .collect::<BTreeSet<_>>()
-    );
-    let high = |items: &[mamori::report::FindingItem]| -> BTreeSet<String> {
-        items
-            .iter()
-            .map(|f| format!("{}|{}|{}|{}", f.path, f.kind, f.location, f.masked))
-            .collect()
-    };
-    assert_eq!(
-        high(&central.new_high),
-        local
-            .iter()
-            .flat_map(|(site, r)| high(&r.new_high)
-                .into_iter()
-                .map(move |h| format!("{site}:{h}")))
-            .collect::<BTreeSet<_>>()
-    );
-    assert_eq!(
-        central.review.iter().map(|r| r.findings).sum::<i64>(),
-        local
-            .iter()
-            .flat_map(|(_, r)| &r.review)
-            .map(|r| r.findings)
-            .sum::<i64>()
-    );
+    assert_eq!(central, expected);
 
     // The resident list is on both servers: its My Numbers are values on
-    // two sites, each with its places on both, masked.
-    let shared = mamori::central::query::shared_values(
-        &mut client(&url),
-        &[mamori::finding::Kind::MyNumber],
-        2,
-    )
-    .unwrap();
-    assert!(!shared.is_empty());
-    for v in &shared {
-        assert_eq!(v.kind, "my_number");
-        assert_eq!(v.sites, 2);
-        assert!(v.masked.starts_with("********"), "{}", v.masked);
-        let sites: BTreeSet<&str> = v.locations.iter().map(|l| l.site.as_str()).collect();
-        assert_eq!(sites, BTreeSet::from(["本庁舎", "教育委員会"]));
-        assert!(v
-            .locations
-            .iter()
-            .all(|l| l.path.starts_with(&format!("{}:", l.site))));
+    // two sites, each with its places on both, masked: those the sites'
+    // own stores hold open on both (by keyed fingerprint).
+    let mut on_sites: BTreeMap<String, BTreeSet<(String, String, String)>> = BTreeMap::new();
+    for s in [&honcho, &kyoiku] {
+        let conn = rusqlite::Connection::open(&s.db).unwrap();
+        let mut st = conn
+            .prepare(
+                "SELECT hex(f.fingerprint), x.path, f.location, f.masked FROM findings f JOIN files x ON x.id = f.file_id
+                 WHERE f.kind = 'my_number' AND f.resolved_at IS NULL AND f.review_state != 'false_positive'
+                   AND x.deleted_at IS NULL",
+            )
+            .unwrap();
+        let rows = st
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?.to_lowercase(),
+                    site_path(&s.name, &r.get::<_, String>(1)?),
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            })
+            .unwrap();
+        for row in rows {
+            let (fp, path, location, masked) = row.unwrap();
+            on_sites
+                .entry(fp)
+                .or_default()
+                .insert((path, location, masked));
+        }
     }
+    let both: BTreeMap<String, BTreeSet<(String, String, String)>> = on_sites
+        .into_iter()
+        .filter(|(_, places)| {
+            places.iter().any(|p| p.0.starts_with("本庁舎:"))
+                && places.iter().any(|p| p.0.starts_with("教育委員会:"))
+        })
+        .collect();
+    assert!(!both.is_empty());
+    for shared in [
+        mamori::central::query::shared_values(&mut c, &[mamori::finding::Kind::MyNumber], 2)
+            .unwrap(),
+        central.shared_values.clone().unwrap(),
+    ] {
+        let got: BTreeMap<String, BTreeSet<(String, String, String)>> = shared
+            .iter()
+            .map(|v| {
+                assert_eq!(v.kind, "my_number");
+                assert_eq!(v.sites, 2);
+                assert!(v.masked.starts_with("********"), "{}", v.masked);
+                assert!(v
+                    .locations
+                    .iter()
+                    .all(|l| l.path.starts_with(&format!("{}:", l.site))));
+                (
+                    v.fingerprint.clone(),
+                    v.locations
+                        .iter()
+                        .map(|l| (l.path.clone(), l.location.clone(), v.masked.clone()))
+                        .collect(),
+                )
+            })
+            .collect();
+        assert_eq!(got, both);
+    }
+
+    // Verdicts the centre holds without their reason lines (shipped before
+    // central schema 2) are shipped again by their site's next sync.
+    let without = |c: &mut postgres::Client| -> i64 {
+        c.query_one(
+            "SELECT count(*) FROM file_records r JOIN sites s ON s.id = r.site_id
+             WHERE s.name = '本庁舎' AND r.reason_lines IS NULL",
+            &[],
+        )
+        .unwrap()
+        .get(0)
+    };
+    assert_eq!(without(&mut c), 0);
+    let n = c
+        .execute(
+            "UPDATE file_records SET reason_lines = NULL WHERE site_id = (SELECT id FROM sites WHERE name = '本庁舎')",
+            &[],
+        )
+        .unwrap();
+    assert!(n > 0);
+    ok(&["central", "sync", "--config", honcho.cfg.to_str().unwrap()]);
+    assert_eq!(without(&mut c), 0);
+    assert_eq!(outbox_len(&honcho.db), 0);
 }

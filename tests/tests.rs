@@ -13,12 +13,16 @@ mod docmeta;
 mod documents;
 mod encodings;
 mod fidelity;
+mod formats;
+mod legacy;
 mod mail;
 #[cfg(unix)]
 mod pg;
 mod records;
 #[cfg(unix)] // FIFOs, signals, file modes and byte names
 mod reliability;
+mod report;
 mod review;
 mod robustness;
 mod store;
+mod tables;

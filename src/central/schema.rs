@@ -199,6 +199,15 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX central_decisions_pending ON central_decisions(site_id) WHERE applied_at IS NULL;
     "#,
+    // 2: each records verdict's reason lines with the flags each line
+    // explains (the weekly report lists a flagged file with the lines that
+    // explain that flag), shipped by the site beside `reasons_ja` and
+    // `reasons_en`: a JSON array of {"ja", "en", "flags"}, one per line,
+    // in the verdict's order. Rows shipped before it have none until their
+    // site ships them again (at its next sync: see `sync`).
+    r#"
+    ALTER TABLE file_records ADD COLUMN reason_lines text;
+    "#,
 ];
 
 /// The central schema version this binary writes.

@@ -89,6 +89,9 @@ pub struct SiteSync {
     roots: Vec<SiteRoot>,
     client: Option<Client>,
     local: Option<Connection>,
+    /// Whether this process has queued again the verdicts the centre holds
+    /// without their reason lines (shipped before central schema 2).
+    reason_lines_checked: bool,
 }
 
 impl SiteSync {
@@ -123,6 +126,7 @@ impl SiteSync {
                 .collect(),
             client: None,
             local: None,
+            reason_lines_checked: false,
         })
     }
 
@@ -201,6 +205,10 @@ impl SiteSync {
             report.decisions = self.pull_decisions(&site, &mut **apply)?;
         }
         report.snapshot_rows = self.snapshot(&site, opts.keep_going)?;
+        if !self.reason_lines_checked {
+            self.queue_verdicts_without_reason_lines(&site)?;
+            self.reason_lines_checked = true;
+        }
         report.shipped = self.drain(&site, opts.keep_going)?;
         let local = self.local()?;
         report.outbox_left = local.query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))?;
@@ -489,8 +497,47 @@ impl SiteSync {
         }
     }
 
+    /// Queues again (once per process, after the snapshot) the records
+    /// verdicts the centre holds without their reason lines: rows shipped
+    /// before the centre's schema 2, which only this site can word. A
+    /// verdict that does not change is otherwise never shipped again.
+    fn queue_verdicts_without_reason_lines(
+        &mut self,
+        site: &Registration,
+    ) -> Result<(), CentralError> {
+        let (local, client) = self.both()?;
+        let ids: Vec<i64> = client
+            .query(
+                "SELECT file_id FROM file_records WHERE site_id = $1 AND reason_lines IS NULL",
+                &[&site.id],
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let tx = local.unchecked_transaction()?;
+        {
+            let mut st = tx.prepare_cached(
+                "INSERT INTO outbox(tbl, row_id) VALUES ('file_records', ?1) ON CONFLICT(tbl, row_id) DO NOTHING",
+            )?;
+            for id in &ids {
+                st.execute([id])?;
+            }
+        }
+        tx.commit()?;
+        tracing::info!(
+            site = %self.site,
+            verdicts = ids.len(),
+            "records verdicts queued again for their reason lines"
+        );
+        Ok(())
+    }
+
     /// The columns the centre keeps beside a table's own: a records
-    /// verdict's reasons as the site words them, in both languages.
+    /// verdict's reasons as the site words them, in both languages, and
+    /// its reason lines with the flags each explains (`reason_lines`, JSON).
     fn extra(&mut self, table: &str, rows: &[ShippedRow]) -> Result<central::Extra, CentralError> {
         if table != "file_records" || rows.is_empty() {
             return Ok(Vec::new());
@@ -499,7 +546,7 @@ impl SiteSync {
         let keys = self.keys.clone();
         let local = self.local()?;
         let ids: Vec<i64> = rows.iter().map(|r| r.key).collect();
-        let mut reasons: HashMap<i64, (String, String)> = HashMap::new();
+        let mut reasons: HashMap<i64, (String, String, String)> = HashMap::new();
         for chunk in ids.chunks(1000) {
             let verdicts = crate::records::apply::evaluate_files(
                 local,
@@ -509,23 +556,43 @@ impl SiteSync {
                 Some(chunk),
             )?;
             for v in verdicts {
+                let lines: Vec<ReasonLineOut> = v
+                    .evaluation
+                    .reasons
+                    .iter()
+                    .map(|r| ReasonLineOut {
+                        ja: r.render(crate::records::Lang::Ja),
+                        en: r.render(crate::records::Lang::En),
+                        flags: r.flags().iter().map(|f| f.as_str()).collect(),
+                    })
+                    .collect();
+                let json = serde_json::to_string(&lines)
+                    .map_err(|e| CentralError::Invalid(format!("reason lines: {e}")))?;
                 reasons.insert(
                     v.file_id,
                     (
                         v.evaluation.explain(crate::records::Lang::Ja).join("\n"),
                         v.evaluation.explain(crate::records::Lang::En).join("\n"),
+                        json,
                     ),
                 );
             }
         }
-        let (ja, en): (Vec<Option<String>>, Vec<Option<String>>) = ids
-            .iter()
-            .map(|id| match reasons.remove(id) {
-                Some((j, e)) => (Some(j), Some(e)),
-                None => (None, None),
-            })
-            .unzip();
-        Ok(vec![("reasons_ja", ja), ("reasons_en", en)])
+        let (mut ja, mut en, mut lines) = (Vec::new(), Vec::new(), Vec::new());
+        for id in &ids {
+            let (j, e, l) = match reasons.remove(id) {
+                Some((j, e, l)) => (Some(j), Some(e), Some(l)),
+                None => (None, None, None),
+            };
+            ja.push(j);
+            en.push(e);
+            lines.push(l);
+        }
+        Ok(vec![
+            ("reasons_ja", ja),
+            ("reasons_en", en),
+            ("reason_lines", lines),
+        ])
     }
 
     /// The service's sync loop: a cycle every `interval`, backing off while
@@ -600,6 +667,15 @@ impl SiteSync {
             ),
         }
     }
+}
+
+/// One reason line as the centre keeps it (`file_records.reason_lines`):
+/// its text in both languages and the flags it explains.
+#[derive(serde::Serialize)]
+struct ReasonLineOut {
+    ja: String,
+    en: String,
+    flags: Vec<&'static str>,
 }
 
 /// The wait after `failures` failures in a row: the interval doubled each

@@ -26,7 +26,8 @@ use mamori::central::sync::{CycleOptions, SiteSync};
 use mamori::config::Config;
 use mamori::keys::KeySet;
 
-use super::bench::{my_number_from, tempfile_dir, terminate};
+use super::bench::{tempfile_dir, terminate};
+use mamori::sample_text::my_number_from;
 
 const FINDINGS_PER_FILE: usize = 20;
 const KINDS: [(&str, &str); 5] = [

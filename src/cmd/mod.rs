@@ -5,9 +5,11 @@
 
 pub mod bench;
 mod bench_central;
+pub mod bench_report;
 pub mod central;
 pub mod inspect;
 pub mod records;
+pub mod report;
 pub mod review;
 pub mod scan;
 pub mod service;

@@ -199,7 +199,17 @@ fn filter_sql(f: &FindingFilter) -> (String, Vec<rusqlite::types::Value>) {
     match f.status {
         // One finding is named whatever its state (a decision may be revised).
         _ if f.finding_id.is_some() => {}
-        None => w.push("f.resolved_at IS NULL AND f.review_state != 'false_positive'".into()),
+        None => match &f.open_at {
+            None => w.push("f.resolved_at IS NULL AND f.review_state != 'false_positive'".into()),
+            Some(at) => {
+                p.push(Value::Text(at.clone()));
+                let n = p.len();
+                w.push(format!(
+                    "f.first_seen_at < ?{n} AND (f.resolved_at IS NULL OR f.resolved_at >= ?{n}) \
+                     AND f.review_state != 'false_positive'"
+                ));
+            }
+        },
         Some(ReviewState::Open) => {
             w.push("f.resolved_at IS NULL AND f.review_state = 'open'".into())
         }
@@ -278,7 +288,7 @@ pub fn list_findings(
     let l = p.len();
     let sql = format!(
         "SELECT f.id, f.file_id, x.path, f.member, f.kind, f.confidence, f.location, f.masked, f.review_state,
-                f.first_seen_at, f.last_seen_at, f.resolved_at, coalesce(r.flags, '')
+                f.first_seen_at, f.last_seen_at, f.resolved_at, coalesce(r.flags, ''), x.root
          {FROM} WHERE {w} AND f.id > ?{a} ORDER BY f.id LIMIT ?{l}"
     );
     let mut st = conn.prepare(&sql)?;
@@ -289,6 +299,7 @@ pub fn list_findings(
             id: r.get(0)?,
             file_id: r.get(1)?,
             path: r.get(2)?,
+            root: r.get(13)?,
             member: (!member.is_empty()).then_some(member),
             kind: r.get(4)?,
             confidence: r.get(5)?,
