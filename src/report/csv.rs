@@ -18,7 +18,7 @@ use super::{root_label, FileItem, WeeklyReport};
 use crate::finding::Kind;
 use crate::records::apply::RecordsContext;
 use crate::records::Lang;
-use crate::review::FindingFilter;
+use crate::review::{FindingFilter, FindingRow};
 use crate::store::StoreError;
 
 /// The UTF-8 byte-order mark.
@@ -32,6 +32,8 @@ const PAGE: usize = 5_000;
 pub enum CsvError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Central(#[from] crate::central::CentralError),
     #[error("writing CSV: {0}")]
     Csv(#[from] ::csv::Error),
     #[error("writing CSV: {0}")]
@@ -46,7 +48,57 @@ pub fn write_findings(
     report: &WeeklyReport,
     end_bound: &str,
     lang: Lang,
+    out: impl Write,
+) -> Result<u64, CsvError> {
+    write_findings_from(
+        report,
+        end_bound,
+        lang,
+        out,
+        |filter, after| {
+            Ok(crate::store::review::list_findings(
+                conn, filter, after, PAGE,
+            )?)
+        },
+        |shown| root_label(records, Some(shown)),
+    )
+}
+
+/// [`write_findings`] from the centre's findings across sites
+/// (`report weekly --central`): files as `SITE:PATH`, roots as
+/// `SITE:LABEL`, ids the centre's, as in the centre's report.
+pub fn write_central_findings(
+    client: &mut postgres::Client,
+    report: &WeeklyReport,
+    end_bound: &str,
+    lang: Lang,
+    out: impl Write,
+) -> Result<u64, CsvError> {
+    write_findings_from(
+        report,
+        end_bound,
+        lang,
+        out,
+        |filter, after| {
+            Ok(crate::central::query::list_findings(
+                client, filter, after, PAGE,
+            )?)
+        },
+        // The centre's rows carry the root's name already.
+        str::to_string,
+    )
+}
+
+/// Writes the findings `page(filter, after)` gives, page after page (ids
+/// ascending, after `after`, empty at the end), each root shown as
+/// `root_name` names it.
+fn write_findings_from(
+    report: &WeeklyReport,
+    end_bound: &str,
+    lang: Lang,
     mut out: impl Write,
+    mut page: impl FnMut(&FindingFilter, i64) -> Result<Vec<FindingRow>, CsvError>,
+    root_name: impl Fn(&str) -> String,
 ) -> Result<u64, CsvError> {
     out.write_all(BOM)?;
     let mut w = ::csv::Writer::from_writer(out);
@@ -83,15 +135,15 @@ pub fn write_findings(
     };
     let (mut after, mut n) = (0, 0u64);
     loop {
-        let page = crate::store::review::list_findings(conn, &filter, after, PAGE)?;
-        let Some(last) = page.last() else { break };
+        let rows = page(&filter, after)?;
+        let Some(last) = rows.last() else { break };
         after = last.id;
-        for r in &page {
+        for r in &rows {
             let root = match &r.root {
                 None => String::new(),
                 Some(shown) => roots
                     .entry(shown.clone())
-                    .or_insert_with(|| root_label(records, Some(shown)))
+                    .or_insert_with(|| root_name(shown))
                     .clone(),
             };
             w.write_record([

@@ -18,7 +18,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::labels::{self, number, t};
-use super::{FileItem, WeeklyReport};
+use super::xlsx::{SHEET_SHARED_EN, SHEET_SHARED_JA};
+use super::{FileItem, SharedValue, WeeklyReport};
 use crate::finding::Kind;
 use crate::records::{Flag, Lang};
 
@@ -455,7 +456,7 @@ fn section(out: &mut String, id: &str, title: &str, note: &str) {
 /// jumps past the long ones.
 fn contents(out: &mut String, r: &WeeklyReport, lang: Lang) {
     let unreadable: i64 = r.unreadable_by_reason.values().sum();
-    let entries: [(&str, &str, Option<i64>); 11] = [
+    let mut entries: Vec<(&str, &str, Option<i64>)> = vec![
         ("summary", t(lang, "概要", "Summary"), None),
         (
             "trend",
@@ -508,6 +509,21 @@ fn contents(out: &mut String, r: &WeeklyReport, lang: Lang) {
             Some(r.review.len() as i64),
         ),
     ];
+    if let Some(shared) = &r.shared_values {
+        // Before the unreadable files, as in the page.
+        entries.insert(
+            entries.len() - 2,
+            (
+                "shared_values",
+                t(
+                    lang,
+                    "複数拠点にある個人番号",
+                    "My Numbers on several sites",
+                ),
+                Some(shared.len() as i64),
+            ),
+        );
+    }
     let _ = write!(
         out,
         r#"<nav class="contents"><span class="label">{}</span><ul>"#,
@@ -645,6 +661,63 @@ fn legend(out: &mut String, entries: &[(String, RGBColor)]) {
         );
     }
     out.push_str("</ul>");
+}
+
+/// The centre's report only: the same person's My Number (same keyed
+/// fingerprint) open on several sites, masked, with every place it is.
+fn shared_values_section(o: &mut String, shared: &[SharedValue], more_in: &str, lang: Lang) {
+    section(
+        o,
+        "shared_values",
+        t(lang, "複数の拠点にある同じ個人番号", "The same My Number on several sites"),
+        t(
+            lang,
+            "同じ個人番号（組織共通の鍵による指紋が同じもの）が、週末の時点で複数の拠点（ファイルサーバ）に残っています。写しが必要か、各拠点で確認してください。番号は一部を伏せて表示しています。",
+            "The same My Number (the same fingerprint under the organisation's key) is still held on several sites (file servers) at the end of the week. Check on each site whether its copy is needed. Numbers are shown masked.",
+        ),
+    );
+    table(
+        o,
+        "shared_values",
+        &[
+            (t(lang, "個人番号（伏せ字）", "My Number (masked)"), false),
+            (t(lang, "拠点数", "Sites"), true),
+            (
+                t(lang, "場所（拠点:ファイル）", "Places (SITE:file)"),
+                false,
+            ),
+        ],
+        shared,
+        more_in,
+        lang,
+        |v| {
+            let places: Vec<String> = v
+                .locations
+                .iter()
+                .map(|l| {
+                    let location = labels::location(&l.location, lang);
+                    let place = match &l.member {
+                        Some(m) => format!("{m} {location}"),
+                        None => location,
+                    };
+                    format!(
+                        r#"<li><span class="path">{}</span> {}{}{}{}</li>"#,
+                        esc(&l.path),
+                        esc(&place),
+                        t(lang, "（", " ("),
+                        esc(&labels::state(&l.state, lang)),
+                        t(lang, "）", ")")
+                    )
+                })
+                .collect();
+            vec![
+                Td::NoWrap(v.masked.clone()),
+                Td::Num(v.sites as i64),
+                Td::Html(format!(r#"<ul class="reasons">{}</ul>"#, places.concat())),
+            ]
+        },
+    );
+    o.push_str("</section>");
 }
 
 /// Renders `report.html`.
@@ -1196,6 +1269,15 @@ pub fn render(r: &WeeklyReport, lang: Lang) -> Result<String, HtmlError> {
         },
     );
     o.push_str("</section>");
+
+    if let Some(shared) = &r.shared_values {
+        shared_values_section(
+            &mut o,
+            shared,
+            &xlsx(SHEET_SHARED_JA, SHEET_SHARED_EN),
+            lang,
+        );
+    }
 
     section(
         &mut o,

@@ -49,6 +49,11 @@ pub const SHEETS_EN: [&str; 9] = [
     "Breach report check",
 ];
 
+/// The sheet the centre's report adds after [`SHEETS_JA`] /
+/// [`SHEETS_EN`]: one row per place of a My Number held on several sites.
+pub const SHEET_SHARED_JA: &str = "複数拠点の個人番号";
+pub const SHEET_SHARED_EN: &str = "On several sites";
+
 /// Widest column, in Excel's units (longer values wrap off screen, not the sheet).
 const MAX_WIDTH: f64 = 80.0;
 
@@ -367,6 +372,43 @@ pub fn write_weekly(report: &WeeklyReport, lang: Lang, path: &Path) -> Result<()
         Flag::BreachReportHint,
         lang,
     )?;
+
+    if let Some(shared) = &report.shared_values {
+        // One row per place, the value's columns repeated, so that a
+        // filter on a site or a value keeps whole rows.
+        let places: Vec<(&super::SharedValue, &super::ValueLocation)> = shared
+            .iter()
+            .flat_map(|v| v.locations.iter().map(move |l| (v, l)))
+            .collect();
+        list_sheet(
+            &mut wb,
+            &f,
+            t(lang, SHEET_SHARED_JA, SHEET_SHARED_EN),
+            &h(&[
+                t(lang, "マスク値", "masked"),
+                t(lang, "拠点数", "sites"),
+                t(lang, "拠点", "site"),
+                t(lang, "ファイル", "path"),
+                t(lang, "内部の場所", "member"),
+                t(lang, "位置", "location"),
+                t(lang, "状態", "state"),
+                t(lang, "ID", "id"),
+            ]),
+            places.iter(),
+            |(v, l)| {
+                vec![
+                    Cell::text(&v.masked),
+                    Cell::Int(v.sites as i64),
+                    Cell::text(&l.site),
+                    Cell::text(&l.path),
+                    Cell::text(l.member.clone().unwrap_or_default()),
+                    Cell::text(labels::location(&l.location, lang)),
+                    Cell::text(labels::state(&l.state, lang)),
+                    Cell::Int(l.finding_id),
+                ]
+            },
+        )?;
+    }
 
     wb.save(path)?;
     Ok(())
