@@ -330,8 +330,14 @@ pub enum ReportAction {
     /// findings.csv (every open finding) and report.json.
     Weekly {
         /// The service configuration (its database, roots and records rules).
-        #[arg(long, value_name = "FILE")]
-        config: PathBuf,
+        /// With --central: only its `[report]` directory, when --out is not given.
+        #[arg(long, value_name = "FILE", required_unless_present = "central")]
+        config: Option<PathBuf>,
+        // --central URL: the report over every site, from the central
+        // database (files as SITE:PATH), with the My Numbers held on
+        // several sites.
+        #[command(flatten)]
+        central: CentralTargetArgs,
         /// The ISO week (Monday to Sunday, Japan time). Default: the last
         /// complete week.
         #[arg(long, value_name = "YYYY-Www", value_parser = parse_week)]
@@ -352,8 +358,12 @@ pub enum ReportAction {
     /// The files whose retention ended (廃棄候補, 移管候補, and those on hold)
     /// with the columns of a 行政文書ファイル管理簿.
     Retention {
-        #[arg(long, value_name = "FILE")]
-        config: PathBuf,
+        #[arg(long, value_name = "FILE", required_unless_present = "central")]
+        config: Option<PathBuf>,
+        // --central URL: the list over every site, from the central
+        // database (each site's latest verdicts).
+        #[command(flatten)]
+        central: CentralTargetArgs,
         /// Evaluate as of this day. Default: today (Japan time).
         #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
         as_of: Option<jiff::civil::Date>,

@@ -1394,3 +1394,174 @@ fn the_centres_weekly_report_adds_up_the_sites_reports() {
     assert_eq!(without(&mut c), 0);
     assert_eq!(outbox_len(&honcho.db), 0);
 }
+
+/// `report weekly --central` writes the centre's report (every site's
+/// files as `SITE:PATH`) with the section only the centre can give: the
+/// same My Number on several sites, masked, with its places on both; a
+/// site's own report has no such section. No output file holds a full
+/// identifier. `report retention --central` writes the sites' list.
+#[test]
+fn report_weekly_central_lists_the_my_numbers_on_several_sites() {
+    use serde_json::Value as Json;
+    let Some(pg) = Pg::start() else { return };
+    let url = pg.create_db("central");
+    migrate(&url);
+    let base = tempfile::tempdir().unwrap();
+    let honcho = Site::new(base.path(), "本庁舎", &url, 2, "");
+    let kyoiku = Site::new(base.path(), "教育委員会", &url, 2, "");
+    // One person's My Number copied to both servers; another on one only.
+    let (both, one) = (my_number(31415926535), my_number(27182818284));
+    for s in [&honcho, &kyoiku] {
+        std::fs::write(
+            s.share().join("転入届.csv"),
+            format!("氏名,個人番号\n山田 花子,{both}\n"),
+        )
+        .unwrap();
+    }
+    std::fs::write(
+        honcho.share().join("申請書.txt"),
+        format!("個人番号 {one}\n"),
+    )
+    .unwrap();
+    for s in [&honcho, &kyoiku] {
+        ok(&["run", "--once", "--config", s.cfg.to_str().unwrap()]);
+        assert_centre_equals(&url, s);
+    }
+
+    let week = mamori::report::Week::of(mamori::time::today_jst()).label();
+    let out = base.path().join("centre-report");
+    let printed = ok(&[
+        "report",
+        "weekly",
+        "--central",
+        &url,
+        "--week",
+        &week,
+        "--lang",
+        "en",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        printed.contains("My Numbers held on several sites:"),
+        "{printed}"
+    );
+
+    let json: Json =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let shared = json["shared_values"].as_array().unwrap();
+    let masked_both = format!("********{}", &both[8..]);
+    let masked_one = format!("********{}", &one[8..]);
+    let value = shared
+        .iter()
+        .find(|v| v["masked"] == masked_both.as_str())
+        .unwrap_or_else(|| panic!("{masked_both} in {shared:?}"));
+    assert_eq!(value["sites"], 2);
+    assert_eq!(value["kind"], "my_number");
+    let places: BTreeSet<String> = value["locations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["path"].as_str().unwrap().to_string())
+        .collect();
+    let place = |s: &Site| format!("{}:{}", s.name, s.share().join("転入届.csv").display());
+    assert_eq!(places, BTreeSet::from([place(&honcho), place(&kyoiku)]));
+    assert!(
+        shared.iter().all(|v| v["masked"] != masked_one.as_str()),
+        "a number on one site only is not shared"
+    );
+    // Every file of the report is SITE:PATH.
+    assert!(json["open_files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| ["本庁舎:", "教育委員会:"]
+            .iter()
+            .any(|p| f["path"].as_str().unwrap().starts_with(p))));
+
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let section = html
+        .split(r#"<section id="shared_values">"#)
+        .nth(1)
+        .and_then(|s| s.split("</section>").next())
+        .expect("a section of the values on several sites");
+    assert!(section.contains(&masked_both), "{section}");
+    assert!(section.contains(&place(&honcho)) && section.contains(&place(&kyoiku)));
+    assert!(!section.contains(&masked_one));
+    assert!(html.contains(r##"<a href="#shared_values">"##));
+
+    let mut wb: calamine::Xlsx<_> = calamine::open_workbook(out.join("report.xlsx")).unwrap();
+    use calamine::Reader;
+    let mut sheets = mamori::report::xlsx::SHEETS_EN.to_vec();
+    sheets.push(mamori::report::xlsx::SHEET_SHARED_EN);
+    assert_eq!(wb.sheet_names(), sheets);
+    let rows = wb
+        .worksheet_range(mamori::report::xlsx::SHEET_SHARED_EN)
+        .unwrap();
+    let with_value: Vec<String> = rows
+        .rows()
+        .filter(|r| r[0].to_string() == masked_both)
+        .map(|r| r[3].to_string())
+        .collect();
+    assert_eq!(
+        with_value.into_iter().collect::<BTreeSet<_>>(),
+        BTreeSet::from([place(&honcho), place(&kyoiku)])
+    );
+
+    let csv = std::fs::read_to_string(out.join("findings.csv")).unwrap();
+    assert!(csv.contains("本庁舎:") && csv.contains("教育委員会:") && csv.contains(&masked_both));
+
+    let retention = base.path().join("retention.csv");
+    ok(&[
+        "report",
+        "retention",
+        "--central",
+        &url,
+        "--out",
+        retention.to_str().unwrap(),
+    ]);
+
+    // No full identifier in any output file: the planted numbers and the
+    // resident list's.
+    let list = std::fs::read(root().join("examples/住民名簿.csv")).unwrap();
+    let mut ids: Vec<String> = list
+        .split(|b| !b.is_ascii_digit())
+        .filter(|run| run.len() == 12)
+        .map(|run| String::from_utf8(run.to_vec()).unwrap())
+        .collect();
+    assert!(ids.len() >= 3, "{ids:?}");
+    ids.extend([both.clone(), one.clone()]);
+    let mut files = crate::report::texts(&out);
+    files.push((
+        "retention.csv".into(),
+        std::fs::read_to_string(&retention).unwrap(),
+    ));
+    for (name, text) in &files {
+        for id in &ids {
+            assert!(!text.contains(id.as_str()), "{id} in {name}");
+        }
+    }
+
+    // A site's own report has no such section: it sees one site.
+    let local = base.path().join("site-report");
+    ok(&[
+        "report",
+        "weekly",
+        "--config",
+        honcho.cfg.to_str().unwrap(),
+        "--week",
+        &week,
+        "--out",
+        local.to_str().unwrap(),
+    ]);
+    let json: Json =
+        serde_json::from_str(&std::fs::read_to_string(local.join("report.json")).unwrap()).unwrap();
+    assert!(json["shared_values"].is_null());
+    assert!(!std::fs::read_to_string(local.join("report.html"))
+        .unwrap()
+        .contains("shared_values"));
+
+    // Without a store or a centre there is nothing to report.
+    let out = mamori(&["report", "weekly", "--week", &week]);
+    assert!(!out.status.success());
+}

@@ -703,7 +703,7 @@ fn check_csv(dir: &Path, e: &Expected) {
 }
 
 /// Every text a report file holds (an XLSX's XML parts unzipped).
-fn texts(dir: &Path) -> Vec<(String, String)> {
+pub(crate) fn texts(dir: &Path) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for name in ["report.html", "findings.csv", "report.json"] {
         out.push((
