@@ -30,6 +30,9 @@ pub struct Config {
     pub my_number_area: Vec<crate::records::rules::MyNumberArea>,
     #[serde(default)]
     pub legal_hold: Vec<crate::records::rules::LegalHold>,
+    /// The review screen (`mamori serve`): TLS, sessions, login limits.
+    #[serde(default)]
+    pub web: crate::web::WebConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -194,6 +197,9 @@ impl Config {
             .map_err(|e| invalid(format!("[scan] {e}")))?;
         cfg.check_roots().map_err(invalid)?;
         cfg.records_context().map_err(|e| invalid(e.to_string()))?;
+        cfg.web
+            .validate()
+            .map_err(|e| invalid(format!("[web] {e}")))?;
         // The scan looks for the configured 要配慮 keywords next to findings.
         let mut cfg = cfg;
         cfg.scan.sensitive_keywords = cfg.records.sensitive_keywords.clone();

@@ -35,3 +35,4 @@ pub mod text;
 pub mod time;
 pub mod view;
 pub mod walk;
+pub mod web;

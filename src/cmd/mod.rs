@@ -8,7 +8,9 @@ pub mod inspect;
 pub mod records;
 pub mod review;
 pub mod scan;
+pub mod serve;
 pub mod service;
+pub mod user;
 
 /// Loads the fingerprint key; without a usable key file, an ephemeral key
 /// (fingerprints then differ between runs, which is said on stderr).

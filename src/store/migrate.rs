@@ -178,6 +178,9 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX file_records_flags ON file_records(flags);
     "#,
+    // 4 (web branch, issue 12): accounts, sessions, login attempts and the
+    // acting user of events, for `mamori serve` (see `web_schema.rs`).
+    super::web_schema::WEB_ACCOUNTS,
 ];
 
 /// The schema version this binary writes.

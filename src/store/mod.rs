@@ -20,6 +20,8 @@ mod migrate;
 mod records;
 pub mod review;
 mod sink;
+pub mod web;
+mod web_schema;
 
 pub use records::FileRecordRow;
 pub use sink::StoreSink;
