@@ -18,3 +18,5 @@ mod reliability;
 mod review;
 mod robustness;
 mod store;
+#[cfg(unix)] // the review screen's processes, symbolic links, chromium
+mod web;

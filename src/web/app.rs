@@ -168,6 +168,20 @@ impl App {
             .unwrap_or_else(|| shown.to_string())
     }
 
+    /// A display path as lists show it: the root's label and the path
+    /// below it (or no label and the whole path, outside every root).
+    pub fn short_path<'a>(&'a self, path: &'a str) -> (Option<&'a str>, &'a str) {
+        for r in &self.roots {
+            if let Some(rest) = path
+                .strip_prefix(r.shown.as_str())
+                .and_then(|x| x.strip_prefix(std::path::MAIN_SEPARATOR))
+            {
+                return (Some(&r.label), rest);
+            }
+        }
+        (None, path)
+    }
+
     /// The display path of a root label.
     pub fn root_shown(&self, label: &str) -> Option<&str> {
         self.roots

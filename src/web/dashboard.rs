@@ -105,7 +105,7 @@ pub(crate) async fn page(State(app): State<Shared>, ctx: Ctx) -> Result<Response
     let body = html! {
         div.cards {
             (card(&num(total), l.t("未解決の検出（誤検出を除く）", "Unresolved findings (false positives excluded)"), "/findings", "total-open"))
-            (card(&num(undecided), l.t("うち未対応・再検出", "of which undecided or back"), "/findings?status=open", "undecided"))
+            (card(&num(undecided), l.t("うち未対応・再検出", "of which undecided (or back after remediation)"), "/findings?status=open", "undecided"))
             (card(&num(my_number), l.t("うち個人番号", "of which My Number"), "/findings?kind=my_number", "my-number"))
             (card(&num(urgent_files), l.t("個人番号の要対応ファイル", "Files with My Number to act on"), "/findings?flag=my_number_outside_area", "urgent"))
             (card(&num(unreadable), l.t("読めないファイル", "Unreadable files"), "/unreadable", "unreadable"))
@@ -114,18 +114,16 @@ pub(crate) async fn page(State(app): State<Shared>, ctx: Ctx) -> Result<Response
             section {
                 h2 { (l.t("種類別（未解決）", "By kind (unresolved)")) }
                 table {
-                    thead { tr { th { (l.t("種類", "Kind")) } th.n { (l.t("件数", "Findings")) } } }
+                    thead { tr { th { (l.t("種類", "Kind")) } th.n { (l.t("件数", "Findings")) } th {} } }
                     tbody {
                         @for (kind, n) in &kinds {
                             tr {
-                                td { a href=(format!("/findings{}", layout::query(&[("kind", kind)]))) { (layout::kind_label(l, kind)) } }
-                                td.n {
-                                    (layout::bar(**n * 120 / max_kind))
-                                    (num(**n))
-                                }
+                                td.nowrap { a href=(format!("/findings{}", layout::query(&[("kind", kind)]))) { (layout::kind_label(l, kind)) } }
+                                td.n { (num(**n)) }
+                                td.barcell { (layout::bar(**n * 140 / max_kind)) }
                             }
                         }
-                        @if kinds.is_empty() { tr { td colspan="2" .muted { (l.t("未解決の検出はありません。", "No unresolved findings.")) } } }
+                        @if kinds.is_empty() { tr { td colspan="3" .muted { (l.t("未解決の検出はありません。", "No unresolved findings.")) } } }
                     }
                 }
             }
@@ -203,8 +201,8 @@ fn card(value: &str, label: &str, href: &str, id: &str) -> Markup {
 
 /// The trend as a line chart: all unresolved findings and My Number.
 fn trend_svg(l: Lang, t: &Trend) -> Markup {
-    let (w, h) = (760.0_f64, 240.0_f64);
-    let (left, right, top, bottom) = (64.0, 16.0, 16.0, 40.0);
+    let (w, h) = (760.0_f64, 260.0_f64);
+    let (left, right, top, bottom) = (64.0, 24.0, 40.0, 40.0);
     let n = t.counts.len().max(1);
     let max = t
         .counts
@@ -256,12 +254,11 @@ fn trend_svg(l: Lang, t: &Trend) -> Markup {
                     title { (t.weeks.get(i).map(|w| w.label()).unwrap_or_default()) " " (mine_label) ": " (num(c.my_number)) }
                 }
             }
-            // Legend.
-            rect x=(w - right - 230.0) y=(top) width="230" height="40" fill="#ffffff" stroke="#d8dce4" {}
-            line x1=(w - right - 220.0) x2=(w - right - 196.0) y1=(top + 14.0) y2=(top + 14.0) stroke="#1f5fa8" stroke-width="2.5" {}
-            text x=(w - right - 190.0) y=(top + 18.0) font-size="12" fill="#1d2330" { (open_label) }
-            line x1=(w - right - 220.0) x2=(w - right - 196.0) y1=(top + 30.0) y2=(top + 30.0) stroke="#a4461b" stroke-width="2" stroke-dasharray="5 3" {}
-            text x=(w - right - 190.0) y=(top + 34.0) font-size="12" fill="#1d2330" { (mine_label) }
+            // Legend, above the plot (never over a point).
+            line x1=(left) x2=(left + 24.0) y1="16" y2="16" stroke="#1f5fa8" stroke-width="2.5" {}
+            text x=(left + 30.0) y="20" font-size="12" fill="#1d2330" { (open_label) }
+            line x1=(left + 230.0) x2=(left + 254.0) y1="16" y2="16" stroke="#a4461b" stroke-width="2" stroke-dasharray="5 3" {}
+            text x=(left + 260.0) y="20" font-size="12" fill="#1d2330" { (mine_label) }
         }
     }
 }

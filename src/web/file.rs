@@ -81,7 +81,12 @@ pub(crate) async fn page(
             )?;
             Ok(Some(FileData {
                 findings: db::file_findings(c, id, MAX_FINDINGS)?,
-                trail: q::trail(c, id)?,
+                // The screen's own decision events repeat the decisions
+                // listed (they are in the event log and the admin page).
+                trail: q::trail(c, id)?
+                    .into_iter()
+                    .filter(|t| t.what != "web_decision")
+                    .collect(),
                 info,
                 reasons,
                 flags,
@@ -162,7 +167,7 @@ pub(crate) async fn page(
                 Lang::En => format!("The first {} findings are shown.", num(MAX_FINDINGS as i64)),
             }))
         }
-        (findings_table(l, &d.findings, false, ctx.may_decide().then_some(ctx.csrf.as_str())))
+        (findings_table(&app, l, &d.findings, false, ctx.may_decide().then_some(ctx.csrf.as_str())))
         @if ctx.may_decide() && !d.findings.is_empty() {
             @if d.unresolved > 0 {
                 form.decide method="post" action=(format!("/file/{}/decide", info.id)) {
@@ -193,10 +198,10 @@ pub(crate) async fn page(
             tbody {
                 @for t in &d.trail[trail_from..] {
                     tr {
-                        td { (layout::time(&t.at)) }
-                        td { (trail_label(l, &t.what)) }
+                        td.nowrap { (layout::time(&t.at)) }
+                        td.nowrap { (trail_label(l, &t.what)) }
                         td { (t.reviewer.as_deref().unwrap_or("")) }
-                        td { (t.detail) }
+                        td { (trail_detail(l, &t.what, &t.detail)) }
                     }
                 }
             }
@@ -206,9 +211,34 @@ pub(crate) async fn page(
     Ok(layout::page(
         &ctx,
         Nav::Findings,
-        l.t("ファイル", "File"),
+        layout::file_name(&d.info.path),
         body,
     ))
+}
+
+/// A trail line's detail in the page's language where its form is known:
+/// a decision (`false_positive my_number ****6428: note`), a view.
+fn trail_detail(l: Lang, what: &str, detail: &str) -> String {
+    match what {
+        "decision" => {
+            let mut parts = detail.splitn(3, ' ');
+            match (parts.next(), parts.next(), parts.next()) {
+                (Some(state), Some(kind), rest)
+                    if state.parse::<crate::review::ReviewState>().is_ok() =>
+                {
+                    format!(
+                        "{} · {} {}",
+                        layout::state_label(l, state),
+                        layout::kind_label(l, kind),
+                        rest.unwrap_or("")
+                    )
+                }
+                _ => detail.to_string(),
+            }
+        }
+        "web_view_file" => l.t("検出を表示", "viewed the findings").to_string(),
+        _ => detail.to_string(),
+    }
 }
 
 fn trail_label(l: Lang, what: &str) -> String {

@@ -258,7 +258,7 @@ pub(crate) async fn list(
         }
         (filter_form(&app, &ctx, &p.filter))
         p #count { (l.t("該当: ", "Matching: ")) strong { (count_text) } }
-        (findings_table(l, &data.rows, true, None))
+        (findings_table(&app, l, &data.rows, true, None))
         div.pager {
             @if data.after > 0 { a href=(format!("/findings{}", layout::query(&base))) { (l.t("« 最初", "« First")) } }
             @if let Some(first) = data.previous { a href=(link(("before", first.to_string()))) rel="prev" { (l.t("‹ 前へ", "‹ Previous")) } }
@@ -272,7 +272,7 @@ pub(crate) async fn list(
                 input type="hidden" name="csrf" value=(ctx.csrf);
                 (p.filter.hidden())
                 (decision_select(l, "decision"))
-                input type="text" name="note" placeholder=(l.t("メモ（保有継続・法的保留では根拠が必須）", "Note (the legal basis: required for retained and hold)"));
+                input.wide type="text" name="note" placeholder=(l.t("メモ（保有継続・法的保留では根拠が必須）", "Note (the legal basis: required for retained and hold)"));
                 button.secondary type="submit" { (l.t("件数を確認…", "Check the count…")) }
             }
         }
@@ -342,10 +342,12 @@ fn filter_form(app: &App, ctx: &Ctx, f: &FilterParams) -> Markup {
     }
 }
 
-/// The decision choices.
+/// The decision choices, none chosen (a decision is never made by a
+/// default left in place).
 pub(crate) fn decision_select(l: Lang, name: &str) -> Markup {
     html! {
-        select name=(name) aria-label=(l.t("判断", "Decision")) {
+        select name=(name) aria-label=(l.t("判断", "Decision")) required {
+            option value="" { (l.t("— 判断を選択 —", "— choose —")) }
             @for d in Decision::ALL {
                 option value=(d.as_str()) { (layout::decision_label(l, d)) }
             }
@@ -356,6 +358,7 @@ pub(crate) fn decision_select(l: Lang, name: &str) -> Markup {
 /// Findings as a table; `with_path`: the file column (the list);
 /// `decide`: a decision form per finding, with this CSRF token.
 pub(crate) fn findings_table(
+    app: &App,
     l: Lang,
     rows: &[crate::review::FindingRow],
     with_path: bool,
@@ -380,21 +383,21 @@ pub(crate) fn findings_table(
                     tr {
                         td.n { (r.id) }
                         @if with_path {
-                            td.path { a href=(format!("/file/{}", r.file_id)) { (r.path) } }
+                            td.path { (layout::file_link(app, r.file_id, &r.path)) }
                         }
-                        td { (layout::kind_label(l, &r.kind)) }
-                        td { (layout::confidence_label(l, &r.confidence)) }
+                        td.nowrap { (layout::kind_label(l, &r.kind)) }
+                        td.nowrap { (layout::confidence_label(l, &r.confidence)) }
                         td.masked { (r.masked) }
                         td {
                             @if let Some(m) = &r.member { span.muted { (m) } br; }
-                            (r.location)
+                            (layout::location_label(l, &r.location))
                         }
-                        td class=(format!("state-{}", r.state)) {
+                        td class=(format!("nowrap state-{}", r.state)) {
                             (layout::state_label(l, &r.state))
                             @if r.resolved.is_some() { br; span.muted { (l.t("解決済み", "resolved")) } }
                         }
                         @if with_path { td { (layout::flag_tags(l, &r.flags)) } }
-                        td { (layout::time(&r.first_seen)) }
+                        td.nowrap { (layout::time(&r.first_seen)) }
                         @if let Some(csrf) = decide {
                             td {
                                 form.decide method="post" action=(format!("/finding/{}/decide", r.id)) {

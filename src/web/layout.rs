@@ -233,6 +233,28 @@ pub(crate) fn action_label(l: Lang, action: &str) -> String {
     }
 }
 
+/// A finding's location in the page's language (`line 3 column 2` → `3行2列`).
+/// Locations are written by the extractors in one fixed form
+/// (`text::Location`'s Display); anything else is shown as it is.
+pub(crate) fn location_label(l: Lang, loc: &str) -> String {
+    if l == Lang::En {
+        return loc.to_string();
+    }
+    let words: Vec<&str> = loc.split(' ').collect();
+    let n = |s: &str| s.parse::<u32>().ok();
+    match words.as_slice() {
+        ["line", a, "column", b] if n(a).is_some() && n(b).is_some() => format!("{a}行{b}列"),
+        ["line", a] if n(a).is_some() => format!("{a}行目"),
+        ["page", a] if n(a).is_some() => format!("{a}ページ"),
+        ["paragraph", a] if n(a).is_some() => format!("{a}段落目"),
+        ["slide", a] if n(a).is_some() => format!("スライド{a}"),
+        ["comment", a] if n(a).is_some() => format!("コメント{a}"),
+        ["body"] => "本文".to_string(),
+        ["subject"] => "件名".to_string(),
+        _ => loc.to_string(),
+    }
+}
+
 /// A stored RFC 3339 time in Japan time, to the minute.
 pub(crate) fn time(stored: &str) -> String {
     stored
@@ -276,6 +298,21 @@ pub(crate) fn query(pairs: &[(&str, &str)]) -> String {
         "?{}",
         serde_urlencoded::to_string(&kept).unwrap_or_default()
     )
+}
+
+/// A link to a file's page, its path shown below its root (the whole
+/// path in the tooltip), and the root's label.
+pub(crate) fn file_link(app: &super::app::App, file_id: i64, path: &str) -> Markup {
+    let (root, rest) = app.short_path(path);
+    html! {
+        a href=(format!("/file/{file_id}")) title=(path) { (rest) }
+        @if let Some(r) = root { " " span.root { (r) } }
+    }
+}
+
+/// The last part of a display path (a file's name).
+pub(crate) fn file_name(path: &str) -> &str {
+    path.rsplit(['/', '\\']).next().unwrap_or(path)
 }
 
 /// A horizontal bar `width` pixels long (SVG: the content security policy
@@ -359,6 +396,8 @@ button.link { background:none; border:none; color:var(--accent); padding:0; text
 form.inline { display:inline; margin:0; }
 form.decide { display:flex; flex-wrap:wrap; gap:.3rem; align-items:center; }
 form.decide input[type=text] { width:11rem; }
+form.decide input.wide { width:24rem; }
+td.masked { white-space:nowrap; }
 .stack { display:flex; flex-direction:column; gap:.6rem; }
 .stack label { display:flex; flex-direction:column; gap:.15rem; }
 .notice { padding:.55rem .8rem; border-radius:4px; border:1px solid; }
@@ -370,6 +409,10 @@ form.decide input[type=text] { width:11rem; }
 .state-open, .state-regressed { color:var(--warn); font-weight:600; }
 .state-false_positive, .state-remediated { color:var(--muted); }
 .muted { color:var(--muted); }
+.nowrap { white-space:nowrap; }
+span.root { color:var(--muted); font-size:.85rem; white-space:nowrap; }
+span.root::before { content:"（"; } span.root::after { content:"）"; }
+td.barcell { width:35%; }
 .pager { display:flex; gap:1rem; align-items:center; margin:.5rem 0; }
 dl.meta { display:grid; grid-template-columns:max-content 1fr; gap:.2rem 1rem; background:#fff; border:1px solid var(--line); padding:.7rem 1rem; border-radius:6px; }
 dl.meta dt { color:var(--muted); } dl.meta dd { margin:0; word-break:break-all; }

@@ -47,7 +47,7 @@ pub(crate) async fn page(
             tbody {
                 @for r in &rows {
                     tr {
-                        td.path { a href=(format!("/file/{}", r.file_id)) { (r.path) } }
+                        td.path { (layout::file_link(&app, r.file_id, &r.path)) }
                         td { (r.member.as_deref().unwrap_or("—")) }
                         td { (r.recipient_domains.replace(',', ", ")) }
                         td { (r.kinds.split(',').map(|k| layout::kind_label(l, k)).collect::<Vec<_>>().join(l.t("、", ", "))) }

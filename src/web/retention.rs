@@ -111,7 +111,6 @@ pub(crate) async fn page(
             thead { tr {
                 th { (l.t("区分", "Queue")) }
                 th { (l.t("ファイル", "File")) }
-                th { (l.t("ルート", "Root")) }
                 th { (l.t("文書分類", "Class")) }
                 th { (l.t("保存期間", "Retention")) }
                 th { (l.t("満了日", "Ended")) }
@@ -123,8 +122,7 @@ pub(crate) async fn page(
                 @for r in &rows {
                     tr {
                         td { (queue_label(l, queue_of(r))) }
-                        td.path { a href=(format!("/file/{}", r.file_id)) { (r.path) } }
-                        td { (app.root_label(r.root.as_deref())) }
+                        td.path { (layout::file_link(&app, r.file_id, &r.path)) }
                         td { (r.record.retention_class.as_deref().unwrap_or("—")) }
                         td { (r.record.retention.as_deref().unwrap_or("—")) }
                         td { (r.record.retention_end.as_deref().unwrap_or("—")) }
@@ -133,7 +131,7 @@ pub(crate) async fn page(
                         td.n { (num(r.my_numbers)) }
                     }
                 }
-                @if rows.is_empty() { tr { td colspan="9" .muted { (l.t("該当するファイルはありません。", "No files.")) } } }
+                @if rows.is_empty() { tr { td colspan="8" .muted { (l.t("該当するファイルはありません。", "No files.")) } } }
             }
         }
     };

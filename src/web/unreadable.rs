@@ -76,7 +76,6 @@ pub(crate) async fn page(
         table {
             thead { tr {
                 th { (l.t("ファイル", "File")) }
-                th { (l.t("ルート", "Root")) }
                 th { (l.t("理由", "Reason")) }
                 th { (l.t("形式", "Format")) }
                 th { (l.t("最終スキャン", "Last scanned")) }
@@ -84,14 +83,13 @@ pub(crate) async fn page(
             tbody {
                 @for r in &rows {
                     tr {
-                        td.path { a href=(format!("/file/{}", r.file_id)) { (r.path) } }
-                        td { (app.root_label(r.root.as_deref())) }
+                        td.path { (layout::file_link(&app, r.file_id, &r.path)) }
                         td { (layout::reason_label(l, &r.reason)) }
                         td { (r.format.as_deref().unwrap_or("—")) }
                         td { (r.last_scanned.as_deref().map(layout::time).unwrap_or_default()) }
                     }
                 }
-                @if rows.is_empty() { tr { td colspan="5" .muted { (l.t("該当するファイルはありません。", "No files.")) } } }
+                @if rows.is_empty() { tr { td colspan="4" .muted { (l.t("該当するファイルはありません。", "No files.")) } } }
             }
         }
         div.pager {
