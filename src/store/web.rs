@@ -886,3 +886,122 @@ pub fn open_at(
             .collect::<rusqlite::Result<Vec<_>>>()
     })?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::KeySet;
+    use crate::records::apply::RecordsContext;
+    use crate::report::{Week, WeeklyReport};
+    use crate::store::Store;
+
+    /// A store with findings under two roots, at known times and states.
+    fn store() -> (tempfile::TempDir, Store, KeySet) {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = KeySet::new([7; 32]);
+        let store = Store::open(&dir.path().join("m.db"), &keys).unwrap();
+        let c = store.connection();
+        for (id, root) in [(1, "/srv/a"), (2, "/srv/b")] {
+            c.execute(
+                "INSERT INTO files(id, path, path_key, root, size, mtime_ns, first_seen_at) VALUES (?1, ?2, ?3, ?4, 1, 0, '2026-09-01T00:00:00.000Z')",
+                params![id, format!("{root}/x{id}.txt"), vec![id as u8; 32], root],
+            )
+            .unwrap();
+        }
+        // (file, kind, first seen, resolved, state)
+        let rows: [(i64, &str, &str, Option<&str>, &str); 7] = [
+            (1, "my_number", "2026-09-10T00:00:00.000Z", None, "open"),
+            (
+                1,
+                "person_name",
+                "2026-10-01T00:00:00.000Z",
+                Some("2026-10-20T00:00:00.000Z"),
+                "open",
+            ),
+            (
+                1,
+                "person_name",
+                "2026-10-05T00:00:00.000Z",
+                None,
+                "false_positive",
+            ),
+            (
+                2,
+                "my_number",
+                "2026-11-01T00:00:00.000Z",
+                None,
+                "confirmed",
+            ),
+            (2, "phone_number", "2026-11-20T03:00:00.000Z", None, "open"),
+            (2, "phone_number", "2026-11-29T14:59:00.000Z", None, "open"),
+            (2, "birth_date", "2026-11-29T15:00:00.000Z", None, "open"),
+        ];
+        for (i, (file, kind, first, resolved, state)) in rows.iter().enumerate() {
+            c.execute(
+                "INSERT INTO findings(file_id, member, kind, confidence, location, masked, fingerprint, detector_id,
+                     detector_version, first_seen_at, last_seen_at, resolved_at, review_state)
+                 VALUES (?1, '', ?2, 'high', ?3, '****', ?4, 'd', 1, ?5, ?5, ?6, ?7)",
+                params![file, kind, format!("line {i}"), vec![i as u8; 32], first, resolved, state],
+            )
+            .unwrap();
+        }
+        (dir, store, keys)
+    }
+
+    #[test]
+    fn the_dashboard_trend_counts_as_the_weekly_report_does() {
+        let (_dir, store, keys) = store();
+        let c = store.connection();
+        let records =
+            RecordsContext::new(&crate::records::RecordsConfig::default(), Vec::new()).unwrap();
+        let week = Week::parse("2026-W48").unwrap();
+        let report =
+            WeeklyReport::gather(c, &keys, &records, week, None, crate::records::Lang::Ja).unwrap();
+        let bounds: Vec<String> = report
+            .trend
+            .iter()
+            .map(|p| Week::of(p.end).end_bound())
+            .collect();
+        let ours = open_at(c, &[], &bounds).unwrap();
+        assert_eq!(ours.len(), report.trend.len());
+        for (p, o) in report.trend.iter().zip(&ours) {
+            assert_eq!(o.open, p.open_by_kind.values().sum::<i64>(), "{}", p.week);
+            assert_eq!(
+                o.my_number,
+                p.open_by_kind.get("my_number").copied().unwrap_or(0),
+                "{}",
+                p.week
+            );
+        }
+        // The last week (ends Monday 00:00 in Japan = Sunday 15:00 UTC):
+        // everything but the resolved name, the false positive and the
+        // finding of the next week's first minute.
+        assert_eq!(ours.last().unwrap().open, 4);
+        // Restricted to one root.
+        let b = open_at(c, &["/srv/b".to_string()], &bounds).unwrap();
+        assert_eq!(b.last().unwrap().open, 3);
+        assert_eq!(b.last().unwrap().my_number, 1);
+    }
+
+    #[test]
+    fn counts_and_pages_respect_the_roots() {
+        let (_dir, store, _) = store();
+        let c = store.connection();
+        let all = open_by_kind(c, &[]).unwrap();
+        assert_eq!(all.values().sum::<i64>(), 5, "{all:?}");
+        let a = open_by_kind(c, &["/srv/a".to_string()]).unwrap();
+        assert_eq!(a.values().sum::<i64>(), 1, "{a:?}");
+        assert!(file_info(c, 2, &["/srv/a".to_string()]).unwrap().is_none());
+        assert!(file_info(c, 2, &["/srv/b".to_string()]).unwrap().is_some());
+        assert!(file_info(c, 2, &[]).unwrap().is_some());
+        // Capped counts and the page before a page.
+        let f = FindingFilter::default();
+        assert_eq!(count_findings_capped(c, &f, 3).unwrap(), 3);
+        assert_eq!(count_findings_capped(c, &f, 100).unwrap(), 5);
+        // Ids of unresolved non-false-positives: 1, 4, 5, 6, 7. The page
+        // before the one starting at 6 (pages of 2) is 4, 5: after 3.
+        assert_eq!(page_before(c, &f, 6, 2).unwrap(), Some(3));
+        assert_eq!(page_before(c, &f, 5, 2).unwrap(), Some(0));
+        assert_eq!(page_before(c, &f, 1, 2).unwrap(), None);
+    }
+}
