@@ -726,6 +726,56 @@ fn names_are_escaped_and_no_full_identifier_is_shown() {
 }
 
 #[test]
+fn the_file_page_says_what_its_flags_mean_and_who_did_what() {
+    let seed = seed("");
+    let server = serve(&seed, &[]);
+    let mut c = Client::logged_in(&server.base, "admin");
+    let id = findings(&seed, &["--kind", "my_number"])
+        .into_iter()
+        .find(|f| f.1.ends_with("script>.xlsx"))
+        .unwrap()
+        .0;
+    let file = file_id_of(&mut c, id);
+    // A view is recorded after the page is read: the second shows the first.
+    assert_eq!(c.get(&format!("/file/{file}")).status, 200);
+    let page = c.get(&format!("/file/{file}")).text();
+    // Its flags (no retention rule matches it; My Number outside an area),
+    // each with what it means and what to do, above the rules' reasons.
+    let guide = page
+        .split(r#"<ul class="guide" id="guide">"#)
+        .nth(1)
+        .and_then(|rest| rest.split("</ul>").next())
+        .unwrap_or_else(|| panic!("no guide in {page}"));
+    assert!(guide.contains("保存期間不明"), "{guide}");
+    assert!(guide.contains("保存期間が分かりません"), "{guide}");
+    assert!(guide.contains("個人番号の保管場所外"), "{guide}");
+    assert!(guide.contains("保管場所へ移すか"), "{guide}");
+    assert!(!guide.contains("廃棄候補"), "{guide}");
+    assert!(page.find(r#"id="guide""#) < page.find(r#"id="reasons""#));
+    // The trail: the scan's line is the service's, the view is admin's.
+    let trail = page.split(r#"<table class="trail">"#).nth(1).unwrap();
+    let added = trail
+        .split("<tr>")
+        .find(|row| row.contains("ファイル追加"))
+        .unwrap_or_else(|| panic!("no file_added line in {trail}"));
+    assert!(added.contains("mamori（自動）"), "{added}");
+    let viewed = trail
+        .split("<tr>")
+        .find(|row| row.contains("閲覧"))
+        .unwrap_or_else(|| panic!("no view line in {trail}"));
+    assert!(viewed.contains("<td>admin</td>"), "{viewed}");
+    // The administrator's list of activity names events in words.
+    let users = c.get("/users").text();
+    assert!(
+        users.contains(r#"<td class="nowrap">ログイン</td>"#),
+        "{users}"
+    );
+    assert!(users.contains(r#"<td class="nowrap">閲覧</td>"#), "{users}");
+    assert!(!users.contains("<td>web_view_file</td>"));
+    assert!(!users.contains(">web_login<"));
+}
+
+#[test]
 fn report_downloads_stay_in_the_reports_directory() {
     let seed = seed("");
     let server = serve(&seed, &[]);

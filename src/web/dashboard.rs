@@ -237,12 +237,15 @@ fn trend_svg(l: Lang, t: &Trend) -> Markup {
                 text x=(left - 6.0) y=(y(v) + 4.0) text-anchor="end" font-size="11" fill="#5b6475" { (num(v)) }
             }
             @for (i, week) in t.weeks.iter().enumerate() {
-                text x=(x(i)) y=(h - bottom + 16.0) text-anchor="middle" font-size="11" fill="#5b6475" { (format!("W{:02}", week.number)) }
+                // The week's last day (a Sunday): officers count in dates,
+                // not ISO week numbers (those are in each point's title).
+                text x=(x(i)) y=(h - bottom + 16.0) text-anchor="middle" font-size="11" fill="#5b6475" { (format!("{}/{}", week.end.month(), week.end.day())) }
             }
             text x=(left) y=(h - 6.0) font-size="11" fill="#5b6475" {
                 (t.weeks.first().map(|w| w.start.to_string()).unwrap_or_default())
                 " – "
                 (t.weeks.last().map(|w| w.end.to_string()).unwrap_or_default())
+                (l.t("（各点は週の最終日〔日曜〕の時点）", " (each point: the week's last day, a Sunday)"))
             }
             polyline points=(line(|c| c.open)) fill="none" stroke="#1f5fa8" stroke-width="2.5" {}
             polyline points=(line(|c| c.my_number)) fill="none" stroke="#a4461b" stroke-width="2" stroke-dasharray="5 3" {}

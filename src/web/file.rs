@@ -146,6 +146,14 @@ pub(crate) async fn page(
             p.muted { (l.t("フラグはありません。", "No flags.")) }
         } @else {
             p { (layout::flag_tags(l, &d.flags)) }
+            ul.guide #guide {
+                @for f in &d.flags {
+                    @if let Some(g) = layout::flag_guidance(l, f) {
+                        li { strong { (layout::flag_label(l, f)) } (l.t("：", ": ")) (g) }
+                    }
+                }
+            }
+            p.caption { (l.t("判定の根拠（設定ファイルの規則による。[[retention]] などは規則の項目名です）", "Why (from the configuration's rules; [[retention]] and the like name them)")) }
             ul.reasons #reasons { @for r in &d.reasons { li { (r) } } }
         }
         @if let Some(r) = rec {
@@ -199,8 +207,14 @@ pub(crate) async fn page(
                 @for t in &d.trail[trail_from..] {
                     tr {
                         td.nowrap { (layout::time(&t.at)) }
-                        td.nowrap { (trail_label(l, &t.what)) }
-                        td { (t.reviewer.as_deref().unwrap_or("")) }
+                        td.nowrap { (layout::event_label(l, &t.what)) }
+                        td {
+                            @match t.reviewer.as_deref() {
+                                Some(who) => (who),
+                                // Scans and rescans: the service, not a person.
+                                None => span.muted { (l.t("mamori（自動）", "mamori (automatic)")) },
+                            }
+                        }
                         td { (trail_detail(l, &t.what, &t.detail)) }
                     }
                 }
@@ -239,24 +253,6 @@ fn trail_detail(l: Lang, what: &str, detail: &str) -> String {
         "web_view_file" => l.t("検出を表示", "viewed the findings").to_string(),
         _ => detail.to_string(),
     }
-}
-
-fn trail_label(l: Lang, what: &str) -> String {
-    let (ja, en) = match what {
-        "decision" => ("判断", "decision"),
-        "file_added" => ("ファイル追加", "file added"),
-        "file_deleted" => ("ファイル削除", "file deleted"),
-        "file_moved" => ("移動・名前変更", "moved or renamed"),
-        "findings_resolved" => ("検出の解消", "findings resolved"),
-        "unreadable" => ("読み取り不可", "unreadable"),
-        "content_unchanged" => ("内容変更なし", "content unchanged"),
-        "changed_during_scan" => ("スキャン中に変更", "changed while read"),
-        "scan_failed" => ("スキャン失敗", "scan failed"),
-        "web_view_file" => ("閲覧", "viewed"),
-        "web_decision" => ("判断（画面）", "decision (screen)"),
-        other => (other, other),
-    };
-    l.t(ja, en).to_string()
 }
 
 #[derive(Debug, Deserialize)]

@@ -249,6 +249,23 @@ pub(crate) async fn list(
             Lang::En => format!("{} finding(s)", num(data.count)),
         }
     };
+    // Above and below the table; keyset paging has no page numbers, so the
+    // range of finding numbers on screen says where one is.
+    let pager = html! {
+        div.pager {
+            @if data.after > 0 { a href=(format!("/findings{}", layout::query(&base))) { (l.t("« 最初", "« First")) } }
+            @if let Some(first) = data.previous { a href=(link(("before", first.to_string()))) rel="prev" { (l.t("‹ 前へ", "‹ Previous")) } }
+            @if let (Some(first), Some(last)) = (data.rows.first(), data.rows.last()) {
+                span.muted { (match l {
+                    Lang::Ja => format!("この画面: #{} 〜 #{}（{} 件）", first.id, last.id, data.rows.len()),
+                    Lang::En => format!("On this page: #{} to #{} ({})", first.id, last.id, data.rows.len()),
+                }) }
+            }
+            @if data.rows.len() == PAGE {
+                @if let Some(last) = data.rows.last() { a href=(link(("after", last.id.to_string()))) rel="next" { (l.t("次へ ›", "Next ›")) } }
+            }
+        }
+    };
     let body = html! {
         @if let (Some(n), Some(d)) = (number(&p.done), p.decision.as_deref().and_then(|d| d.parse::<Decision>().ok())) {
             (layout::notice("ok", &match l {
@@ -258,14 +275,9 @@ pub(crate) async fn list(
         }
         (filter_form(&app, &ctx, &p.filter))
         p #count { (l.t("該当: ", "Matching: ")) strong { (count_text) } }
+        (pager)
         (findings_table(&app, l, &data.rows, true, None))
-        div.pager {
-            @if data.after > 0 { a href=(format!("/findings{}", layout::query(&base))) { (l.t("« 最初", "« First")) } }
-            @if let Some(first) = data.previous { a href=(link(("before", first.to_string()))) rel="prev" { (l.t("‹ 前へ", "‹ Previous")) } }
-            @if data.rows.len() == PAGE {
-                @if let Some(last) = data.rows.last() { a href=(link(("after", last.id.to_string()))) rel="next" { (l.t("次へ ›", "Next ›")) } }
-            }
-        }
+        (pager)
         @if ctx.may_decide() && !data.rows.is_empty() {
             h2 { (l.t("この条件の検出すべてに記録する", "Record a decision on every finding matching these filters")) }
             form.decide method="post" action="/findings/decide" {
@@ -388,7 +400,7 @@ pub(crate) fn findings_table(
                         td.nowrap { (layout::kind_label(l, &r.kind)) }
                         td.nowrap { (layout::confidence_label(l, &r.confidence)) }
                         td.masked { (r.masked) }
-                        td {
+                        td.loc {
                             @if let Some(m) = &r.member { span.muted { (m) } br; }
                             (layout::location_label(l, &r.location))
                         }

@@ -203,6 +203,84 @@ pub(crate) fn flag_label(l: Lang, flag: &str) -> String {
     }
 }
 
+/// What a records flag means to a records officer and what they do about
+/// it, in one sentence: the file page shows it above the rules' reasons
+/// (which name the configuration's rules and are written for whoever
+/// maintains them).
+pub(crate) fn flag_guidance(l: Lang, flag: &str) -> Option<&'static str> {
+    use crate::records::Flag;
+    let (ja, en) = match flag.parse::<Flag>().ok()? {
+        Flag::RetentionExpired => (
+            "保存期間が満了しています。満了時の措置（廃棄・移管）を文書主管課と進めてください。",
+            "The retention period has ended: take the action at expiry (disposal or transfer) with the records section.",
+        ),
+        Flag::DisposalCandidate => (
+            "満了時の措置が「廃棄」のファイルです。「保存期間満了」の一覧から文書主管課へ知らせてください（mamori はファイルを削除しません）。",
+            "Its action at expiry is disposal: report it to the records section from the retention queue (mamori never deletes files).",
+        ),
+        Flag::TransferCandidate => (
+            "満了時の措置が「移管」（公文書館等へ）のファイルです。「保存期間満了」の一覧から文書主管課へ知らせてください。",
+            "Its action at expiry is transfer to the archives: report it to the records section from the retention queue.",
+        ),
+        Flag::RetentionUnknown => (
+            "個人情報を含みますが、保存期間が分かりません（当てはまる保存期間の規則がないか、文書の日付が分かりません）。文書分類を確かめ、システム管理者に規則の追加を依頼してください。",
+            "It holds personal data but its retention is unknown (no retention rule matches, or its date is unknown): check its class and ask the administrator for a rule.",
+        ),
+        Flag::MyNumberOutsideArea => (
+            "個人番号が、特定個人情報の保管場所として登録された場所の外にあります。保管場所へ移すか、不要なら削除してください。",
+            "My Number is outside the places registered for it: move the file into one, or delete it if it is not needed.",
+        ),
+        Flag::MyNumberRetentionExceeded => (
+            "保存期間を過ぎた個人番号です。できるだけ速やかに削除または廃棄してください。",
+            "My Number kept past its retention: delete or dispose of it as soon as possible.",
+        ),
+        Flag::LegalHold => (
+            "開示請求・訴訟などのため保存期間が延長されています。延長の間は廃棄・移管しないでください。",
+            "The retention is extended (a disclosure request, litigation …): do not dispose of or transfer it meanwhile.",
+        ),
+        Flag::OutboundLeakCandidate => (
+            "庁外へ送られたメールに個人情報が含まれています。送信が適切だったか、送信した課に確認してください。",
+            "A message sent outside holds personal data: check with the sending section that it was proper.",
+        ),
+        Flag::PersonalDataInMailExport => (
+            "メールの保存データに個人情報が含まれています。保存の要否と保存場所を確かめてください。",
+            "A mail export holds personal data: check that it needs keeping, and where.",
+        ),
+        Flag::BreachReportHint => (
+            "漏えいしていた場合、個人情報保護委員会への報告と本人への通知が必要になる内容です。個人情報保護の担当と確認してください。",
+            "Were it leaked, a report to the Personal Information Protection Commission and notice to the persons would be due: check with the privacy officer.",
+        ),
+    };
+    Some(l.t(ja, en))
+}
+
+/// An event of the store's log in words (`web_view_file` → 閲覧): the
+/// file page's trail and the administrator's list of recent activity.
+pub(crate) fn event_label(l: Lang, kind: &str) -> String {
+    let (ja, en) = match kind {
+        "decision" => ("判断", "decision"),
+        "file_added" => ("ファイル追加", "file added"),
+        "file_deleted" => ("ファイル削除", "file deleted"),
+        "file_moved" => ("移動・名前変更", "moved or renamed"),
+        "findings_resolved" => ("検出の解消", "findings resolved"),
+        "unreadable" => ("読み取り不可", "unreadable"),
+        "content_unchanged" => ("内容変更なし", "content unchanged"),
+        "changed_during_scan" => ("スキャン中に変更", "changed while read"),
+        "scan_failed" => ("スキャン失敗", "scan failed"),
+        "web_view_file" => ("閲覧", "viewed"),
+        "web_decision" => ("判断（画面）", "decision (screen)"),
+        "web_login" => ("ログイン", "login"),
+        "web_logout" => ("ログアウト", "logout"),
+        "web_session_expired" => ("セッション終了（時間切れ）", "session expired"),
+        "web_list" => ("一覧の表示", "list viewed"),
+        "web_export" => ("出力", "export"),
+        "web_report_download" => ("レポートの表示", "report opened"),
+        "web_user_admin" => ("ユーザー管理", "user administration"),
+        other => (other, other),
+    };
+    l.t(ja, en).to_string()
+}
+
 pub(crate) fn confidence_label(l: Lang, c: &str) -> String {
     match (l, c.parse::<crate::finding::Confidence>()) {
         (Lang::Ja, Ok(c)) => c.label_ja().to_string(),
@@ -419,6 +497,12 @@ dl.meta dt { color:var(--muted); } dl.meta dd { margin:0; word-break:break-all; 
 ul.reasons { background:#fff; border:1px solid var(--line); border-radius:6px; padding:.6rem 1rem .6rem 2rem; }
 svg.trend { background:#fff; border:1px solid var(--line); border-radius:6px; max-width:100%; height:auto; }
 fieldset { border:1px solid var(--line); border-radius:6px; background:#fff; }
+.stack fieldset label, fieldset label { display:inline-flex; flex-direction:row; align-items:center; gap:.3rem; margin:0 1rem .2rem 0; white-space:nowrap; }
+form.stack.short { max-width:34rem; }
+td.loc { min-width:5.5rem; }
+ul.guide { padding-left:1.4rem; margin:.4rem 0 .8rem; }
+ul.guide li { margin:.2rem 0; }
+p.caption { margin:.8rem 0 .2rem; font-size:.9rem; color:var(--muted); }
 @media print { header.top, form, .pager { display:none; } body { background:#fff; } }
 "#;
 

@@ -185,7 +185,7 @@ pub(crate) async fn page(
             }
         }
         h2 { (l.t("ユーザーを追加", "Add a user")) }
-        form.stack method="post" action="/users" {
+        form.stack.short method="post" action="/users" {
             input type="hidden" name="csrf" value=(ctx.csrf);
             label { (l.t("ユーザー名", "User name")) input type="text" name="name" required; }
             label { (l.t("権限", "Role")) (role_select(l, Role::Viewer)) }
@@ -200,7 +200,7 @@ pub(crate) async fn page(
                 @for e in &events {
                     tr {
                         td { (layout::time(&e.at)) }
-                        td { (e.kind) }
+                        td.nowrap { (layout::event_label(l, &e.kind)) }
                         td { (e.actor.as_deref().unwrap_or("—")) }
                         td {
                             @if let Some(f) = e.file_id { a href=(format!("/file/{f}")) { (l.t("ファイル", "file")) " #" (f) } " " }
@@ -466,7 +466,7 @@ pub(crate) async fn account_page(ctx: Ctx, Query(p): Query<Params>) -> Result<Re
             dt { (l.t("パスワード変更", "Password changed")) } dd { (layout::time(&ctx.user.password_changed_at)) }
         }
         h2 { (l.t("パスワードを変更", "Change your password")) }
-        form.stack method="post" action="/account/password" {
+        form.stack.short method="post" action="/account/password" {
             input type="hidden" name="csrf" value=(ctx.csrf);
             label { (l.t("現在のパスワード", "Current password")) input type="password" name="current" autocomplete="current-password" required; }
             label { (l.t("新しいパスワード（10 文字以上）", "New password (10 characters or more)")) input type="password" name="password" autocomplete="new-password" required; }
