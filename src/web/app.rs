@@ -111,6 +111,12 @@ pub(crate) struct App {
     /// The dashboard's trend, per scope, kept a few minutes (it reads
     /// every finding once).
     pub trend_cache: Mutex<Vec<KeptTrend>>,
+    /// The dashboard's counts, per scope, kept a minute (the same reason).
+    pub overview_cache: Mutex<Vec<KeptCounts>>,
+    /// Held while the counts or the trend are computed: one at a time.
+    pub overview_build: Mutex<()>,
+    /// Counts up at every decision: counts computed across one are not kept.
+    pub overview_generation: std::sync::atomic::AtomicU64,
 }
 
 pub(crate) type Shared = Arc<App>;
@@ -120,6 +126,13 @@ pub(crate) type KeptTrend = (
     Vec<String>,
     std::time::Instant,
     Arc<super::dashboard::Trend>,
+);
+
+/// Counts kept for a scope since an instant.
+pub(crate) type KeptCounts = (
+    Vec<String>,
+    std::time::Instant,
+    Arc<super::dashboard::Counts>,
 );
 
 impl App {
@@ -381,6 +394,9 @@ fn build(options: &ServeOptions) -> Result<Shared, ServeError> {
         web: cfg.web.clone(),
         tls: cfg.web.tls().is_some(),
         trend_cache: Mutex::new(Vec::new()),
+        overview_cache: Mutex::new(Vec::new()),
+        overview_build: Mutex::new(()),
+        overview_generation: std::sync::atomic::AtomicU64::new(0),
     }))
 }
 

@@ -1,10 +1,14 @@
 //! The overview (dashboard): open findings by kind, by review state, by
 //! records flag and by root (課), unreadable files, and the 12-week trend
-//! drawn as inline SVG by the server. Counts are live; the trend reads
-//! every finding once, so it is kept for a few minutes per scope (and
-//! dropped when a decision is recorded here).
+//! drawn as inline SVG by the server. The counts and the trend each read
+//! every open finding (seconds for a million), so both are kept per scope:
+//! the counts for a minute, the trend for a few; a decision recorded here
+//! drops them, and one request at a time computes them while the others
+//! wait for its result (twenty officers opening the overview at nine cost
+//! one computation, not twenty).
 
 use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -57,36 +61,77 @@ fn trend(app: &App, c: &Connection, scope: &[String]) -> Result<Arc<Trend>, WebE
     Ok(t)
 }
 
-/// Forgets the kept trends (a decision changed what counts).
+/// Forgets the kept trends and counts (a decision changed what counts).
 pub(crate) fn forget_trends(app: &App) {
+    app.overview_generation.fetch_add(1, Ordering::SeqCst);
     app.trend_cache
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clear();
+    app.overview_cache
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .clear();
 }
 
-struct Overview {
+/// The overview's counts for a scope, as of `at`.
+#[derive(Debug)]
+pub(crate) struct Counts {
     by_kind: BTreeMap<String, i64>,
     by_state: BTreeMap<String, i64>,
     by_root: BTreeMap<String, i64>,
     by_flag: BTreeMap<String, (i64, i64)>,
     unreadable: BTreeMap<String, i64>,
-    trend: Arc<Trend>,
+    at: String,
+}
+
+const COUNTS_KEEP: Duration = Duration::from_secs(60);
+
+fn kept_counts(app: &App, scope: &[String]) -> Option<Arc<Counts>> {
+    let cache = app.overview_cache.lock().unwrap_or_else(|e| e.into_inner());
+    cache
+        .iter()
+        .find(|(s, at, _)| s == scope && at.elapsed() < COUNTS_KEEP)
+        .map(|(_, _, c)| c.clone())
+}
+
+fn counts(app: &App, c: &Connection, scope: &[String]) -> Result<Arc<Counts>, WebError> {
+    if let Some(kept) = kept_counts(app, scope) {
+        return Ok(kept);
+    }
+    // One computation at a time: who waited here finds it done.
+    let _one = app.overview_build.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(kept) = kept_counts(app, scope) {
+        return Ok(kept);
+    }
+    let generation = app.overview_generation.load(Ordering::SeqCst);
+    let flags: Vec<&str> = Flag::ALL.iter().map(|f| f.as_str()).collect();
+    let counts = Arc::new(Counts {
+        by_kind: db::open_by_kind(c, scope)?,
+        by_state: db::open_by_state(c, scope)?,
+        by_root: db::open_by_root(c, scope)?,
+        by_flag: db::by_flag(c, scope, &flags)?,
+        unreadable: db::unreadable_by_reason(c, scope)?,
+        at: crate::time::now(),
+    });
+    let mut cache = app.overview_cache.lock().unwrap_or_else(|e| e.into_inner());
+    if app.overview_generation.load(Ordering::SeqCst) == generation {
+        cache.retain(|(s, at, _)| s != scope && at.elapsed() < COUNTS_KEEP);
+        cache.push((scope.to_vec(), Instant::now(), counts.clone()));
+    }
+    Ok(counts)
 }
 
 pub(crate) async fn page(State(app): State<Shared>, ctx: Ctx) -> Result<Response, WebError> {
     let scope = ctx.scope.clone();
-    let o = app
+    let (o, trend) = app
         .read(move |app, c| {
-            let flags: Vec<&str> = Flag::ALL.iter().map(|f| f.as_str()).collect();
-            Ok(Overview {
-                by_kind: db::open_by_kind(c, &scope)?,
-                by_state: db::open_by_state(c, &scope)?,
-                by_root: db::open_by_root(c, &scope)?,
-                by_flag: db::by_flag(c, &scope, &flags)?,
-                unreadable: db::unreadable_by_reason(c, &scope)?,
-                trend: trend(app, c, &scope)?,
-            })
+            let counts = counts(app, c, &scope)?;
+            let trend = {
+                let _one = app.overview_build.lock().unwrap_or_else(|e| e.into_inner());
+                self::trend(app, c, &scope)?
+            };
+            Ok((counts, trend))
         })
         .await?;
     let l = ctx.lang;
@@ -179,8 +224,8 @@ pub(crate) async fn page(State(app): State<Shared>, ctx: Ctx) -> Result<Response
             }
         }
         h2 { (l.t("12週間の推移（各週末時点の未解決件数）", "12-week trend (unresolved at each week's end)")) }
-        (trend_svg(l, &o.trend))
-        p.muted { (l.t("週次レポートと同じ定義です（誤検出を除く）。数分ごとに更新されます。", "Same definition as the weekly report (false positives excluded); refreshed every few minutes.")) }
+        (trend_svg(l, &trend))
+        p.muted { (l.t("週次レポートと同じ定義です（誤検出を除く）。推移は数分ごと、件数は 1 分ごとと判断の記録のたびに集計します。", "Same definition as the weekly report (false positives excluded). The trend is counted every few minutes, the figures every minute and after every decision.")) " " (l.t("集計時刻: ", "Counted at ")) (layout::time(&o.at)) }
     };
     Ok(layout::page(
         &ctx,
