@@ -501,6 +501,35 @@ pub fn by_flag(
     Ok(out)
 }
 
+/// Files (not deleted) whose verdict carries any of `flags`: each counted
+/// once, however many of them it carries.
+pub fn files_with_any_flag(
+    conn: &Connection,
+    roots: &[String],
+    flags: &[&str],
+) -> Result<i64, StoreError> {
+    if flags.is_empty() {
+        return Ok(0);
+    }
+    let mut p: Vec<Value> = flags
+        .iter()
+        .map(|f| Value::Text(format!("%,{f},%")))
+        .collect();
+    let any = (1..=flags.len())
+        .map(|i| format!("(',' || r.flags || ',') LIKE ?{i}"))
+        .collect::<Vec<_>>()
+        .join(" OR ");
+    let w = and_roots(roots, &mut p);
+    Ok(conn.query_row(
+        &format!(
+            "SELECT count(*) FROM file_records r JOIN files x ON x.id = r.file_id
+             WHERE ({any}) AND x.deleted_at IS NULL{w}"
+        ),
+        params_from_iter(p),
+        |r| r.get(0),
+    )?)
+}
+
 /// How many findings match `filter`, counting at most `cap` (a list of a
 /// million findings says "more than 10,000" rather than counting them all
 /// on every page).
@@ -1020,6 +1049,18 @@ mod tests {
         let b = by_flag(c, &["/srv/b".to_string()], &names).unwrap();
         assert_eq!(b["retention_unknown"], (0, 0));
         assert_eq!(b["my_number_outside_area"], (1, 4));
+        // A file with both flags is one file.
+        let both = ["retention_unknown", "my_number_outside_area"];
+        assert_eq!(files_with_any_flag(c, &[], &both).unwrap(), 2);
+        assert_eq!(
+            files_with_any_flag(c, &[], &["retention_unknown"]).unwrap(),
+            1
+        );
+        assert_eq!(
+            files_with_any_flag(c, &["/srv/a".to_string()], &both).unwrap(),
+            1
+        );
+        assert_eq!(files_with_any_flag(c, &[], &[]).unwrap(), 0);
     }
 
     #[test]

@@ -82,8 +82,13 @@ pub(crate) struct Counts {
     by_root: BTreeMap<String, i64>,
     by_flag: BTreeMap<String, (i64, i64)>,
     unreadable: BTreeMap<String, i64>,
+    /// Files with My Number to act on (outside the areas or kept too long).
+    urgent_files: i64,
     at: String,
 }
+
+/// The flags of My Number files to act on (the overview's card).
+const URGENT: [&str; 2] = ["my_number_outside_area", "my_number_retention_exceeded"];
 
 const COUNTS_KEEP: Duration = Duration::from_secs(60);
 
@@ -112,6 +117,7 @@ fn counts(app: &App, c: &Connection, scope: &[String]) -> Result<Arc<Counts>, We
         by_root: db::open_by_root(c, scope)?,
         by_flag: db::by_flag(c, scope, &flags)?,
         unreadable: db::unreadable_by_reason(c, scope)?,
+        urgent_files: db::files_with_any_flag(c, scope, &URGENT)?,
         at: crate::time::now(),
     });
     let mut cache = app.overview_cache.lock().unwrap_or_else(|e| e.into_inner());
@@ -139,10 +145,7 @@ pub(crate) async fn page(State(app): State<Shared>, ctx: Ctx) -> Result<Response
     let undecided = o.by_state.get("open").copied().unwrap_or(0)
         + o.by_state.get("regressed").copied().unwrap_or(0);
     let my_number = o.by_kind.get("my_number").copied().unwrap_or(0);
-    let urgent_files: i64 = ["my_number_outside_area", "my_number_retention_exceeded"]
-        .iter()
-        .filter_map(|f| o.by_flag.get(*f).map(|(files, _)| *files))
-        .sum();
+    let urgent_files = o.urgent_files;
     let unreadable: i64 = o.unreadable.values().sum();
     let max_kind = o.by_kind.values().copied().max().unwrap_or(1).max(1);
     let mut kinds: Vec<(&String, &i64)> = o.by_kind.iter().collect();
