@@ -317,7 +317,7 @@ fn a_database_of_the_previous_release_upgrades_in_place() {
         "examples",
     ]);
     assert_eq!(code, 0, "{err}");
-    assert_eq!(count("PRAGMA user_version"), 3);
+    assert_eq!(count("PRAGMA user_version"), mamori::store::SCHEMA_VERSION);
     assert_eq!(
         count("SELECT count(*) FROM files"),
         files,

@@ -215,7 +215,7 @@ fn database_is_private_and_events_are_append_only() {
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 3);
+    assert_eq!(version, mamori::store::SCHEMA_VERSION);
     drop(conn);
     // Another fingerprint key is refused: its fingerprints would not match.
     let out = Mamori::new(&["scan", "--db", db.to_str().unwrap(), s.to_str().unwrap()]).output();
