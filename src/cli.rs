@@ -51,6 +51,9 @@ pub enum Command {
     Serve(ServeArgs),
     /// Accounts of the review screen: add, passwd, disable, enable, list.
     User(UserArgs),
+    /// Reports from the store (no rescan): the weekly report (HTML, XLSX,
+    /// CSV, JSON) and the retention list for 文書主管課.
+    Report(ReportArgs),
     /// Windows only: install, uninstall or run (from the service manager) the service.
     Service(ServiceArgs),
     /// Measure detection throughput on generated Japanese text.
@@ -163,6 +166,11 @@ pub struct ScanArgs {
     /// start, but a hostile file can then take the whole scan down.
     #[arg(long)]
     pub no_isolation: bool,
+
+    /// A service configuration whose records rules (retention, My Number
+    /// areas, holds) add each file's records flags to the JSONL `flags`.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 /// A calendar day, `YYYY-MM-DD`.
@@ -296,6 +304,58 @@ pub enum ReviewAction {
     },
 }
 
+/// An ISO week, `2026-W48`.
+pub fn parse_week(s: &str) -> Result<crate::report::Week, String> {
+    crate::report::Week::parse(s)
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    #[command(subcommand)]
+    pub action: ReportAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportAction {
+    /// The weekly report: report.html (for managers), report.xlsx (lists),
+    /// findings.csv (every open finding) and report.json.
+    Weekly {
+        /// The service configuration (its database, roots and records rules).
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// The ISO week (Monday to Sunday, Japan time). Default: the last
+        /// complete week.
+        #[arg(long, value_name = "YYYY-Www", value_parser = parse_week)]
+        week: Option<crate::report::Week>,
+        /// Evaluate records flags as of this day. Default: the week's Sunday
+        /// (today for the week under way).
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+        as_of: Option<jiff::civil::Date>,
+        /// Language of the report: ja or en. Also MAMORI_LANG.
+        #[arg(long, value_enum, env = "MAMORI_LANG", default_value = "ja")]
+        lang: Lang,
+        /// The directory to write into (created if missing). Default: the
+        /// configuration's `[report] directory`/<week>, keeping
+        /// `[report] keep_weeks` week folders there.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+    /// The files whose retention ended (廃棄候補, 移管候補, and those on hold)
+    /// with the columns of a 行政文書ファイル管理簿.
+    Retention {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// Evaluate as of this day. Default: today (Japan time).
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+        as_of: Option<jiff::civil::Date>,
+        #[arg(long, value_enum, env = "MAMORI_LANG", default_value = "ja")]
+        lang: Lang,
+        /// The file to write: .xlsx or .csv.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+}
+
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
     /// The service configuration (its database, roots, records rules, [web]).
@@ -417,6 +477,9 @@ pub struct BenchArgs {
     /// Repetitions; the best run is reported.
     #[arg(long, default_value_t = 3)]
     pub iterations: usize,
+    /// Only this corpus: `prose` or `dense` (for profiling one of them).
+    #[arg(long, value_name = "CORPUS")]
+    pub only: Option<String>,
     /// Also time each detector pattern alone on the dense corpus.
     #[arg(long)]
     pub patterns: bool,
@@ -430,6 +493,14 @@ pub struct BenchArgs {
     /// a watched folder to its findings stored.
     #[arg(long, value_name = "N")]
     pub service: Option<usize>,
+    /// Instead: build a findings store of N findings in N/10 generated
+    /// files (with decisions, resolved findings, records rules) in
+    /// --report-dir, for timing `report weekly` and `review list` on it.
+    #[arg(long, value_name = "N", requires = "report_dir")]
+    pub report_store: Option<usize>,
+    /// An empty directory for --report-store (its mamori.toml and state/).
+    #[arg(long, value_name = "DIR")]
+    pub report_dir: Option<PathBuf>,
     #[command(flatten)]
     pub detector_args: DetectorArgs,
 }

@@ -33,6 +33,37 @@ pub struct Config {
     /// The review screen (`mamori serve`): TLS, sessions, login limits.
     #[serde(default)]
     pub web: crate::web::WebConfig,
+    /// Where scheduled weekly reports go (`mamori report weekly` without `--out`).
+    #[serde(default)]
+    pub report: ReportConfig,
+}
+
+/// `[report]`: the weekly report written on schedule.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportConfig {
+    /// Each week's report goes to `<directory>/<week>/` (e.g. `2026-W48`).
+    #[serde(default = "default_report_directory")]
+    pub directory: PathBuf,
+    /// Week folders kept; older ones are removed after a new report is written.
+    #[serde(default = "default_keep_weeks")]
+    pub keep_weeks: usize,
+}
+
+impl Default for ReportConfig {
+    fn default() -> Self {
+        ReportConfig {
+            directory: default_report_directory(),
+            keep_weeks: default_keep_weeks(),
+        }
+    }
+}
+
+fn default_report_directory() -> PathBuf {
+    PathBuf::from("/var/lib/mamori/reports")
+}
+fn default_keep_weeks() -> usize {
+    12
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -191,6 +222,9 @@ impl Config {
             return Err(invalid(
                 "debounce_ms and stable_ms must be at most an hour".into(),
             ));
+        }
+        if cfg.report.keep_weeks == 0 {
+            return Err(invalid("[report] keep_weeks must be at least 1".into()));
         }
         cfg.scan
             .validate()

@@ -72,6 +72,8 @@ enum ToWriter {
     FinishRun(i64, Vec<RootCheck>),
     /// Re-evaluate every file's records verdict (rules reloaded, a new day).
     RefreshRecords(Arc<RecordsContext>),
+    /// A service event for the log (`service_reloaded`, `reload_refused`).
+    Log(&'static str, String),
 }
 
 /// One file to scan.
@@ -297,9 +299,17 @@ fn supervise(
                 last_queue = Some(n);
             }
         }
-        if control.reload.swap(false, Ordering::SeqCst) && reload(shared, config_path) {
-            // The rules may have changed: every verdict again, no rescan.
-            let _ = to_writer.send(ToWriter::RefreshRecords(shared.records()));
+        if control.reload.swap(false, Ordering::SeqCst) {
+            match reload(shared, config_path) {
+                Ok(()) => {
+                    // The rules may have changed: every verdict again, no rescan.
+                    let _ = to_writer.send(ToWriter::RefreshRecords(shared.records()));
+                    let _ = to_writer.send(ToWriter::Log("service_reloaded", String::new()));
+                }
+                Err(e) => {
+                    let _ = to_writer.send(ToWriter::Log("reload_refused", e));
+                }
+            }
         }
         if tick.is_multiple_of(600) && crate::time::today_jst() != today {
             // Dates pass: retention periods end, holds expire.
@@ -311,8 +321,8 @@ fn supervise(
 }
 
 /// SIGHUP: a new scanner and records rules from the changed
-/// configuration, if it is valid. Returns whether it was.
-fn reload(shared: &Shared, config_path: &Path) -> bool {
+/// configuration, if it is valid; else why not.
+fn reload(shared: &Shared, config_path: &Path) -> Result<(), String> {
     let result = Config::load(config_path)
         .map_err(anyhow::Error::from)
         .and_then(|c| {
@@ -328,11 +338,11 @@ fn reload(shared: &Shared, config_path: &Path) -> bool {
             *shared.scanner.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(scanner);
             *shared.records.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(records);
             tracing::info!("configuration, detectors and records rules reloaded");
-            true
+            Ok(())
         }
         Err(e) => {
             tracing::error!("reload refused, keeping the running configuration: {e:#}");
-            false
+            Err(crate::paths::escape_control(&format!("{e:#}")).into_owned())
         }
     }
 }
@@ -390,6 +400,7 @@ fn writer(
                 }
             }
             ToWriter::Queue(n) => store.set_meta("queue_length", &n.to_string())?,
+            ToWriter::Log(kind, detail) => store.log(kind, &detail)?,
             ToWriter::Deleted(p, run) => {
                 store.mark_deleted(run, &p)?;
             }

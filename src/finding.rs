@@ -91,6 +91,26 @@ impl Kind {
             Kind::PersonName => "氏名",
         }
     }
+
+    /// The English label (reports with `--lang en`).
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Kind::MyNumber => "My Number",
+            Kind::CorporateNumber => "corporate number",
+            Kind::ResidentCode => "resident record code",
+            Kind::BasicPensionNumber => "basic pension number",
+            Kind::PassportNumber => "passport number",
+            Kind::DriversLicenseNumber => "driver's licence number",
+            Kind::HealthInsuranceNumber => "health insurance number",
+            Kind::CreditCard => "credit card number",
+            Kind::BankAccount => "bank account number",
+            Kind::PhoneNumber => "phone number",
+            Kind::EmailAddress => "e-mail address",
+            Kind::PostalAddress => "postal address",
+            Kind::BirthDate => "date of birth",
+            Kind::PersonName => "person's name",
+        }
+    }
 }
 
 impl fmt::Display for Kind {

@@ -25,6 +25,7 @@ pub mod records;
 pub mod redact;
 pub mod report;
 pub mod review;
+pub mod sample_text;
 pub mod scan;
 pub mod scanner;
 #[cfg(windows)]
@@ -34,5 +35,6 @@ pub mod store;
 pub mod text;
 pub mod time;
 pub mod view;
+pub mod vocabulary;
 pub mod walk;
 pub mod web;

@@ -47,6 +47,7 @@ fn main() -> ExitCode {
         Command::Explain(args) => cmd::records::explain(args),
         Command::Serve(args) => cmd::serve::run(args),
         Command::User(args) => cmd::user::run(args),
+        Command::Report(args) => cmd::report::run(args),
         Command::Service(args) => cmd::service::windows_service(args),
         Command::Bench(args) => cmd::bench::command(args),
         Command::Worker(args) => {

@@ -34,6 +34,16 @@ pub enum UnreadableReason {
 }
 
 impl UnreadableReason {
+    pub const ALL: [UnreadableReason; 7] = [
+        UnreadableReason::Encrypted,
+        UnreadableReason::ImageOnly,
+        UnreadableReason::Corrupt,
+        UnreadableReason::TooLarge,
+        UnreadableReason::Unsupported,
+        UnreadableReason::Timeout,
+        UnreadableReason::PermissionDenied,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             UnreadableReason::Encrypted => "encrypted",
@@ -55,6 +65,19 @@ impl UnreadableReason {
             UnreadableReason::Unsupported => "未対応形式",
             UnreadableReason::Timeout => "時間切れ",
             UnreadableReason::PermissionDenied => "アクセス権なし",
+        }
+    }
+
+    /// The English label (reports with `--lang en`).
+    pub fn label_en(self) -> &'static str {
+        match self {
+            UnreadableReason::Encrypted => "encrypted",
+            UnreadableReason::ImageOnly => "image only (no text)",
+            UnreadableReason::Corrupt => "damaged",
+            UnreadableReason::TooLarge => "too large",
+            UnreadableReason::Unsupported => "format not supported",
+            UnreadableReason::Timeout => "timed out",
+            UnreadableReason::PermissionDenied => "permission denied",
         }
     }
 }

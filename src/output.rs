@@ -60,11 +60,53 @@ struct Line<'a> {
 pub struct JsonlSink<W: Write> {
     out: W,
     min: Confidence,
+    /// With a configuration: records flags of each file, on its lines.
+    records: Option<(
+        crate::records::apply::RecordsContext,
+        Vec<std::path::PathBuf>,
+    )>,
 }
 
 impl<W: Write> JsonlSink<W> {
     pub fn new(out: W, min: Confidence) -> Self {
-        JsonlSink { out, min }
+        JsonlSink {
+            out,
+            min,
+            records: None,
+        }
+    }
+
+    /// Adds the records flags of each file (as of today) to its lines;
+    /// `roots` are the scan's PATH arguments.
+    pub fn with_records(
+        mut self,
+        ctx: crate::records::apply::RecordsContext,
+        roots: Vec<std::path::PathBuf>,
+    ) -> Self {
+        self.records = Some((ctx, roots));
+        self
+    }
+
+    /// The records flags of an outcome's file. A large container's part
+    /// (an mbox message) is judged on its own content.
+    fn records_flags(&self, o: &Outcome, content: &Content) -> Vec<&'static str> {
+        let Some((ctx, roots)) = &self.records else {
+            return Vec::new();
+        };
+        let format = match o {
+            Outcome::Done { end, .. } => end.format.as_deref(),
+            _ => Some("mbox"),
+        };
+        let facts =
+            crate::records::apply::facts_from_outcome(ctx, roots, o.file(), content, format);
+        if !facts.holds_personal_data() {
+            return Vec::new();
+        }
+        crate::records::evaluate(&ctx.rules, &facts, crate::time::today_jst())
+            .flag_names()
+            .into_iter()
+            .filter(|f| *f != OUTBOUND_FLAG)
+            .collect()
     }
 }
 
@@ -88,6 +130,7 @@ impl<W: Write> OutcomeSink for JsonlSink<W> {
         let path = file.shown();
         let path_hex = (file.path.to_str().is_none() && path == crate::paths::display(&file.path))
             .then(|| hex::encode(crate::paths::to_bytes(&file.path)));
+        let file_flags = self.records_flags(o, content);
         for (member, f) in &content.findings {
             if f.confidence < self.min {
                 continue;
@@ -109,7 +152,11 @@ impl<W: Write> OutcomeSink for JsonlSink<W> {
                 pattern: Some(&f.explanation.pattern),
                 validation: Some(f.explanation.validation.as_str()),
                 context_word: f.explanation.context_word.as_deref(),
-                flags: outbound.map(|_| vec![OUTBOUND_FLAG]).unwrap_or_default(),
+                flags: outbound
+                    .map(|_| OUTBOUND_FLAG)
+                    .into_iter()
+                    .chain(file_flags.iter().copied())
+                    .collect(),
                 recipient_domains: outbound.map(|m| m.recipient_domains.as_slice()),
                 path_hex: path_hex.clone(),
             };

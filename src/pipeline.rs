@@ -14,7 +14,6 @@ use crate::extract::{
     Dispatched, Dispatcher, DocumentMeta, ExtractError, Format, Limits, MemberPath, ScanBudget,
     UnitSink, UnreadableReason,
 };
-use crate::finding::Finding;
 use crate::keys::KeySet;
 use crate::names::MemberNames;
 use crate::outcome::{Content, FileEnd, FileRef, MailMeta, Outcome, Unreadable};
@@ -39,7 +38,8 @@ struct DetectingSink<'a> {
     engine: &'a Engine,
     content: Content,
     deadline: Option<Instant>,
-    buf: Vec<Finding>,
+    /// Column evidence of the file's tables (`detect/columns.rs`).
+    columns: crate::detect::columns::ColumnPass,
     internal: &'a [String],
     sensitive: &'a SensitiveKeywords,
     names: MemberNames,
@@ -58,16 +58,17 @@ impl DetectingSink<'_> {
 impl UnitSink for DetectingSink<'_> {
     fn unit(&mut self, member: &MemberPath, unit: TextUnit<'_>) -> Result<(), ExtractError> {
         let member = self.member(member);
-        self.buf.clear();
-        self.engine.scan_unit(&unit, &mut self.buf);
-        if !self.buf.is_empty() && !self.sensitive.is_empty() {
+        let before = self.content.findings.len();
+        self.columns
+            .scan(self.engine, &member, &unit, &mut self.content.findings);
+        let found = self.content.findings.get(before..).unwrap_or_default();
+        if !found.is_empty() && !self.sensitive.is_empty() {
             // Personal data next to 病歴, 生活保護 …: a breach of this file
             // would be reportable whatever its size. Only the keyword is kept.
-            let spans: Vec<std::ops::Range<usize>> = self
-                .buf
+            let spans: Vec<std::ops::Range<usize>> = found
                 .iter()
-                .filter(|f| f.confidence >= crate::finding::Confidence::Medium)
-                .map(|f| f.span.clone())
+                .filter(|(_, f)| f.confidence >= crate::finding::Confidence::Medium)
+                .map(|(_, f)| f.span.clone())
                 .collect();
             for term in self
                 .sensitive
@@ -80,9 +81,6 @@ impl UnitSink for DetectingSink<'_> {
                 }
             }
         }
-        self.content
-            .findings
-            .extend(self.buf.drain(..).map(|f| (member.clone(), f)));
         if self.deadline.is_some_and(|d| Instant::now() > d) {
             return Err(ExtractError::new(
                 UnreadableReason::Timeout,
@@ -106,7 +104,18 @@ impl UnitSink for DetectingSink<'_> {
         crate::extract::mail::is_internal(domain, self.internal)
     }
 
+    // Extractors choose table headers with the detectors' words, and
+    // report mail parties by whether the office's domains are known.
+    fn vocabulary(&self) -> Option<std::sync::Arc<crate::vocabulary::Vocabulary>> {
+        Some(self.engine.vocabulary())
+    }
+
+    fn internal_domains_known(&self) -> bool {
+        !self.internal.is_empty()
+    }
+
     fn part_done(&mut self) {
+        self.columns.finish(&mut self.content.findings);
         let Some((file, emit)) = self.emit.as_mut() else {
             return;
         };
@@ -203,6 +212,7 @@ impl FileScanner<'_> {
             self.dispatcher
                 .extract(&name, &data, MemberPath::root(), &mut budget, &mut sink)
         }));
+        sink.columns.finish(&mut sink.content.findings);
         let mut end = FileEnd {
             content_hash: (!changed).then_some(hash),
             changed_during_scan: changed,
@@ -235,7 +245,7 @@ impl FileScanner<'_> {
             engine: self.engine,
             content: Content::default(),
             deadline,
-            buf: Vec::new(),
+            columns: Default::default(),
             internal: self.internal,
             sensitive: self.sensitive,
             names: MemberNames::default(),
@@ -266,6 +276,7 @@ impl FileScanner<'_> {
         let result = catch_unwind(AssertUnwindSafe(|| {
             crate::extract::mail::scan_mbox(reader, self.limits, &mut sink, self.dispatcher)
         }));
+        sink.columns.finish(&mut sink.content.findings);
         let mut content = std::mem::take(&mut sink.content);
         let earlier_findings = sink.earlier_findings;
         drop(sink);

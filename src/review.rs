@@ -171,6 +171,11 @@ pub struct FindingFilter {
     pub since: Option<String>,
     /// Roots a restricted user may see (display paths); empty: all.
     pub allowed_roots: Vec<String>,
+    /// With no `status`: the findings open at this moment (an RFC 3339
+    /// timestamp as the store writes them: first seen before it, not
+    /// resolved by then, not false positives) instead of those open now.
+    /// The weekly report lists the findings open at the end of its week.
+    pub open_at: Option<String>,
 }
 
 /// A finding as listed for review.
@@ -179,6 +184,8 @@ pub struct FindingRow {
     pub id: i64,
     pub file_id: i64,
     pub path: String,
+    /// The root the file was found under (its path as shown), if known.
+    pub root: Option<String>,
     pub member: Option<String>,
     pub kind: String,
     pub confidence: String,

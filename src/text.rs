@@ -49,6 +49,18 @@ pub struct Cell {
     pub location: Location,
     /// Header of the cell's column (or its form label), if known.
     pub hint: Option<String>,
+    /// The table column the cell belongs to, when it is a data cell of a
+    /// table (column evidence is gathered per column).
+    pub column: Option<ColumnId>,
+}
+
+/// A column of one table within a file or member: tables are numbered per
+/// member (a new table starts on each sheet and after a blank-row gap that
+/// is followed by a new header), columns by their position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ColumnId {
+    pub table: u32,
+    pub column: u32,
 }
 
 /// How to name the place of a byte offset within a unit.
@@ -115,6 +127,7 @@ impl<'a> TextUnit<'a> {
                 end: text.len(),
                 location,
                 hint,
+                column: None,
             });
         }
         TextUnit {
@@ -122,6 +135,17 @@ impl<'a> TextUnit<'a> {
             locator: Locator::Cells(out),
             context_hint: None,
         }
+    }
+
+    /// Gives the cells of a row unit their table columns, in order
+    /// (`columns` has one entry per cell; extra entries are ignored).
+    pub fn with_columns(mut self, columns: impl IntoIterator<Item = Option<ColumnId>>) -> Self {
+        if let Locator::Cells(cells) = &mut self.locator {
+            for (c, id) in cells.iter_mut().zip(columns) {
+                c.column = id;
+            }
+        }
+        self
     }
 
     /// The cell that contains original byte offset `pos`, if the unit has cells.

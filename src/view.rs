@@ -75,6 +75,10 @@ impl UnitSink for Collect<'_> {
         Ok(())
     }
 
+    fn vocabulary(&self) -> Option<std::sync::Arc<crate::vocabulary::Vocabulary>> {
+        Some(self.engine.vocabulary())
+    }
+
     fn unreadable(&mut self, member: &MemberPath, _format: Format, error: ExtractError) {
         let member = self.member(member);
         self.out

@@ -233,7 +233,12 @@ fn sighup_reloads_valid_detectors_and_keeps_running_on_invalid_ones() {
     .unwrap();
     // SAFETY: signalling our own child.
     unsafe { libc::kill(pid, libc::SIGHUP) };
-    std::thread::sleep(Duration::from_millis(500));
+    wait_until("the reload refused", Duration::from_secs(60), || {
+        query(
+            &db,
+            "SELECT count(*) FROM events WHERE kind = 'reload_refused'",
+        ) == 1
+    });
     std::fs::write(dir.path().join("share/a.txt"), "個人番号 258231856428\n").unwrap();
     wait_until(
         "a scan with the running detectors",
@@ -251,7 +256,12 @@ fn sighup_reloads_valid_detectors_and_keeps_running_on_invalid_ones() {
     .unwrap();
     // SAFETY: as above.
     unsafe { libc::kill(pid, libc::SIGHUP) };
-    std::thread::sleep(Duration::from_millis(500));
+    wait_until("the reload", Duration::from_secs(60), || {
+        query(
+            &db,
+            "SELECT count(*) FROM events WHERE kind = 'service_reloaded'",
+        ) == 1
+    });
     std::fs::write(dir.path().join("share/b.txt"), "宛名番号 0099887766\n").unwrap();
     wait_until(
         "a finding of the reloaded detector",

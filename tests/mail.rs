@@ -45,12 +45,12 @@ fn the_incident_an_outside_bound_request_form_is_flagged() {
         "{lines:#?}"
     );
     // Without the office's domains, nothing can be called outbound, and the
-    // signature is read like any text.
+    // signature is read like any text (a unit of its own).
     let plain = scan("leak_iso2022jp.eml", false);
     assert!(plain.iter().all(|l| l.get("flags").is_none()));
     assert!(plain
         .iter()
-        .any(|l| l["kind"] == "phone_number" && l["location"] == "body"));
+        .any(|l| l["kind"] == "phone_number" && l["location"] == "signature"));
 }
 
 #[test]

@@ -197,6 +197,29 @@ fn retention_dates_holds_and_areas_on_a_seeded_share() {
         "{released}"
     );
 
+    // `scan --config` puts the files' records flags on their JSONL lines.
+    let (code, out, err) = run(&[
+        "scan",
+        "--format",
+        "jsonl",
+        "--config",
+        cfg.to_str().unwrap(),
+        dir.path().join("share").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let lines = jsonl(&out);
+    let meibo_lines: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["path"].as_str().unwrap().ends_with("名簿.csv"))
+        .collect();
+    assert!(!meibo_lines.is_empty());
+    for l in meibo_lines {
+        assert!(
+            flags(l).contains(&"my_number_outside_area".to_string()),
+            "{l}"
+        );
+    }
+
     // --flag selects; explain says why, in both languages.
     let (_, out, _) = run(&[
         "records",
@@ -324,10 +347,18 @@ fn a_database_of_the_previous_release_upgrades_in_place() {
         "one row per file still"
     );
     // The same findings: their rows (and first-seen dates) are the old
-    // ones, found again, not new ones beside them.
+    // ones, found again, not new ones beside them. Today's detectors find
+    // more than those of 47e9e4c (names and table columns, issue 13): the
+    // extra rows are new values or places, each seen once.
+    let now = count("SELECT count(*) FROM findings");
+    assert!(now >= findings, "{now} < {findings}");
     assert_eq!(
-        count("SELECT count(*) FROM findings"),
-        findings,
+        count(
+            "SELECT count(*) FROM findings n WHERE n.first_seen_at >= (SELECT started_at FROM scan_runs WHERE id = 2) \
+             AND EXISTS (SELECT 1 FROM findings o WHERE o.id <> n.id AND o.file_id = n.file_id AND o.member = n.member \
+             AND o.kind = n.kind AND o.location = n.location AND o.masked = n.masked)"
+        ),
+        0,
         "nothing duplicated"
     );
     assert_eq!(

@@ -14,7 +14,8 @@ use crate::util::{jsonl, root};
 fn corpus_files() -> Vec<PathBuf> {
     let mut out = Vec::new();
     for dir in [
-        "csv", "docx", "mail", "ods", "pdf", "pptx", "xls", "xlsx", "zip",
+        "csv", "docx", "mail", "ods", "pdf", "pptx", "xls", "xlsx", "zip", "doc", "ppt", "rtf",
+        "odf", "html", "forms", "archive",
     ] {
         for e in std::fs::read_dir(root().join("tests/realworld").join(dir)).unwrap() {
             out.push(e.unwrap().path());
@@ -110,6 +111,10 @@ fn realworld_truncated_and_bitflipped_files_never_crash_or_hang() {
         "tika_password.xls",
         "tika_testPPT_protected_passtika.pptx",
         "tika_testZipEncrypted.zip",
+        "poi_password_tika_binaryrc4.doc",
+        "poi_Password_Protected-hello.ppt",
+        "tika_testODTEncrypted.odt",
+        "tika_test7Z_protected_passTika.7z",
     ] {
         assert!(
             reasons

@@ -11,12 +11,16 @@ mod docmeta;
 mod documents;
 mod encodings;
 mod fidelity;
+mod formats;
+mod legacy;
 mod mail;
 mod records;
 #[cfg(unix)] // FIFOs, signals, file modes and byte names
 mod reliability;
+mod report;
 mod review;
 mod robustness;
 mod store;
+mod tables;
 #[cfg(unix)] // the review screen's processes, symbolic links, chromium
 mod web;

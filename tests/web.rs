@@ -115,8 +115,9 @@ path = "**/平成30年度/**"
 class = "本人確認記録"
 years = 1
 action = "廃棄"
+[report]
+directory = "{reports}"
 [web]
-reports_directory = "{reports}"
 {web}
 "#,
             db = d.join("state/mamori.db").display(),

@@ -21,106 +21,7 @@ use mamori::scanner::{Isolation, Scanner};
 use mamori::settings::ScanSettings;
 use mamori::text::TextUnit;
 
-/// Sentences of the kind a city office writes; they contain dates, article
-/// numbers and amounts but no personal identifiers.
-const PROSE: &[&str] = &[
-    "本市では、令和6年度の予算編成にあたり、市民サービスの向上と財政の健全化を両立させることを基本方針としています。",
-    "公文書の管理に関する条例第5条の規定により、各課は文書の保存期間を定め、適切に管理しなければなりません。",
-    "市政情報公開請求書を受け付けた場合は、受付日から起算して14日以内に開示決定等を行うものとします。",
-    "防災訓練は毎年9月に実施しており、今年度は約1,200名の市民が参加しました。",
-    "ごみの分別方法が変更になりましたので、各家庭に配布したパンフレットをご確認ください。",
-    "子育て支援センターでは、乳幼児を持つ保護者を対象とした相談事業を行っています。",
-    "道路の補修工事に伴い、第2週の平日は午前9時から午後5時まで片側交互通行となります。",
-    "会議録は、議事の経過及び結果を記録し、委員長の確認を経て公開するものとする。",
-    "図書館の開館時間は、火曜日から日曜日までの午前10時から午後7時までです。",
-    "本事業の実施により、地域経済の活性化と雇用の創出が期待されます。",
-    "委託契約の締結に際しては、地方自治法施行令第167条の2の規定に基づき随意契約とした。",
-    "高齢者の見守り活動について、民生委員と地域包括支援センターが連携して取り組んでいます。",
-    "庁内の情報セキュリティ研修を全職員対象に実施し、受講率は98パーセントとなった。",
-    "公共施設の長寿命化計画に基づき、今後10年間で計画的な改修を進めます。",
-    "特定個人情報の取扱いに関する基本方針を改定し、事務取扱担当者の範囲を明確にした。",
-];
-
-const SURNAMES: &[&str] = &[
-    "山田", "佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "中村",
-];
-const GIVEN: &[&str] = &[
-    "太郎",
-    "花子",
-    "一郎",
-    "美咲",
-    "翔太",
-    "さくら",
-    "健",
-    "由美",
-];
-const PLACES: &[&str] = &[
-    "東京都千代田区霞が関三丁目1番1号",
-    "大阪府大阪市北区中之島1-3-20",
-    "神奈川県横浜市中区本町6-50-10",
-    "愛知県名古屋市中区三の丸三丁目1番1号",
-];
-
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-    fn pick<'a>(&mut self, v: &[&'a str]) -> &'a str {
-        v[(self.next() as usize) % v.len()]
-    }
-}
-
-/// A valid My Number from 11 digits (for generated test data only).
-pub fn my_number_from(base11: u64) -> String {
-    let s = format!("{:011}", base11 % 100_000_000_000);
-    const W: [u32; 11] = [6, 5, 4, 3, 2, 7, 6, 5, 4, 3, 2];
-    let sum: u32 = s.bytes().zip(W).map(|(b, w)| (b - b'0') as u32 * w).sum();
-    let r = sum % 11;
-    format!("{s}{}", if r <= 1 { 0 } else { 11 - r })
-}
-
-/// Administrative prose without identifiers, about `bytes` long.
-pub fn prose_corpus(bytes: usize) -> String {
-    let mut rng = Lcg(20240401);
-    let mut s = String::with_capacity(bytes + 512);
-    while s.len() < bytes {
-        s.push_str(rng.pick(PROSE));
-        if rng.next().is_multiple_of(4) {
-            s.push('\n');
-        }
-    }
-    s
-}
-
-/// Resident-list records, each with a name, birth date, address, phone and
-/// My Number, about `bytes` long.
-pub fn dense_corpus(bytes: usize) -> String {
-    let mut rng = Lcg(7);
-    let mut s = String::with_capacity(bytes + 512);
-    while s.len() < bytes {
-        let mn = my_number_from(rng.next() * 1_000 + rng.next());
-        s.push_str(&format!(
-            "氏名：{} {}　生年月日：昭和{}年{}月{}日　住所：{}　電話：090-{:04}-{:04}　個人番号：{} {} {}\n",
-            rng.pick(SURNAMES),
-            rng.pick(GIVEN),
-            30 + rng.next() % 30,
-            1 + rng.next() % 12,
-            1 + rng.next() % 28,
-            rng.pick(PLACES),
-            rng.next() % 10_000,
-            rng.next() % 10_000,
-            &mn[..4],
-            &mn[4..8],
-            &mn[8..],
-        ));
-    }
-    s
-}
+use mamori::sample_text::{dense_corpus, my_number_from, prose_corpus, PROSE};
 
 /// Splits text into units of about `unit_bytes` at line ends (as an
 /// extractor would produce pages or paragraphs).
@@ -143,12 +44,32 @@ fn units(text: &str, unit_bytes: usize) -> Vec<&str> {
     out
 }
 
+/// CPU time of the calling thread: on a shared machine the wall clock
+/// measures the neighbours too, the thread's CPU time only this scan.
+pub fn thread_cpu_time() -> Option<Duration> {
+    #[cfg(unix)]
+    {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: clock_gettime writes into the timespec we own.
+        let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+        if rc == 0 {
+            return Some(Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32));
+        }
+    }
+    None
+}
+
 /// One measured corpus.
 #[derive(Debug, Clone)]
 pub struct BenchResult {
     pub name: &'static str,
     pub bytes: usize,
     pub one_thread: Duration,
+    /// CPU time of the one-thread run (None where the platform has no thread clock).
+    pub one_thread_cpu: Option<Duration>,
     pub all_threads: Duration,
     pub threads: usize,
     pub findings: usize,
@@ -157,6 +78,11 @@ pub struct BenchResult {
 impl BenchResult {
     pub fn mb_per_s_one(&self) -> f64 {
         self.bytes as f64 / 1e6 / self.one_thread.as_secs_f64()
+    }
+    /// MB per second of the thread's CPU time (one thread).
+    pub fn mb_per_cpu_s(&self) -> Option<f64> {
+        self.one_thread_cpu
+            .map(|c| self.bytes as f64 / 1e6 / c.as_secs_f64().max(1e-9))
     }
     pub fn mb_per_s_all(&self) -> f64 {
         self.bytes as f64 / 1e6 / self.all_threads.as_secs_f64()
@@ -175,24 +101,38 @@ fn scan_all(engine: &Engine, parts: &[&str]) -> usize {
 }
 
 /// Measures both corpora; the best of `iterations` runs is kept.
-pub fn run(engine: &Engine, size_mb: usize, iterations: usize) -> Vec<BenchResult> {
+pub fn run(
+    engine: &Engine,
+    size_mb: usize,
+    iterations: usize,
+    only: Option<&str>,
+) -> Vec<BenchResult> {
     let bytes = size_mb * 1_000_000;
-    let corpora: [(&'static str, String); 2] = [
-        ("prose, no identifiers", prose_corpus(bytes)),
-        ("dense identifiers", dense_corpus(bytes)),
-    ];
+    let mut corpora: Vec<(&'static str, String)> = Vec::new();
+    if only != Some("dense") {
+        corpora.push(("prose, no identifiers", prose_corpus(bytes)));
+    }
+    if only != Some("prose") {
+        corpora.push(("dense identifiers", dense_corpus(bytes)));
+    }
     let threads = rayon::current_num_threads();
     corpora
         .iter()
         .map(|(name, text)| {
             let parts = units(text, 4096);
             let mut one = Duration::MAX;
+            let mut cpu: Option<Duration> = None;
             let mut all = Duration::MAX;
             let mut findings = 0;
             for _ in 0..iterations.max(1) {
                 let t = Instant::now();
+                let c0 = thread_cpu_time();
                 findings = scan_all(engine, &parts);
                 one = one.min(t.elapsed());
+                if let (Some(a), Some(b)) = (c0, thread_cpu_time()) {
+                    let d = b.saturating_sub(a);
+                    cpu = Some(cpu.map_or(d, |c| c.min(d)));
+                }
                 let t = Instant::now();
                 let chunks: Vec<&[&str]> = parts
                     .chunks(parts.len().div_ceil(threads * 4).max(1))
@@ -205,6 +145,7 @@ pub fn run(engine: &Engine, size_mb: usize, iterations: usize) -> Vec<BenchResul
                 name,
                 bytes: text.len(),
                 one_thread: one,
+                one_thread_cpu: cpu,
                 all_threads: all,
                 threads,
                 findings,
@@ -213,22 +154,81 @@ pub fn run(engine: &Engine, size_mb: usize, iterations: usize) -> Vec<BenchResul
         .collect()
 }
 
-/// Time of one pass of each pattern's regex over a corpus (µs per MB),
-/// most expensive first: shows detector authors what a pattern costs.
-pub fn pattern_costs(engine: &Engine, size_mb: usize) -> Vec<(String, String, f64, usize)> {
-    let text = dense_corpus(size_mb * 1_000_000);
-    let parts = units(&text, 4096);
+/// The cost of one pattern: one pass over each corpus (ms of CPU per MB)
+/// and its matches in the dense corpus.
+#[derive(Debug, Clone)]
+pub struct PatternCost {
+    pub detector: String,
+    pub pattern: String,
+    pub dense_ms_per_mb: f64,
+    pub prose_ms_per_mb: f64,
+    pub dense_matches: usize,
+}
+
+fn cpu_or_wall<T>(f: impl FnOnce() -> T) -> (T, Duration) {
+    let (c0, t0) = (thread_cpu_time(), Instant::now());
+    let v = f();
+    let d = match (c0, thread_cpu_time()) {
+        (Some(a), Some(b)) => b.saturating_sub(a),
+        _ => t0.elapsed(),
+    };
+    (v, d)
+}
+
+/// Time of one pass of each pattern's regex over both corpora, most
+/// expensive on the dense corpus first: shows detector authors what a
+/// pattern costs (the engine runs a pattern only where its detector was
+/// triggered and the multi-pattern pass says it can match).
+pub fn pattern_costs(engine: &Engine, size_mb: usize) -> Vec<PatternCost> {
+    let dense = dense_corpus(size_mb * 1_000_000);
+    let prose = prose_corpus(size_mb * 1_000_000);
+    let (dense_parts, prose_parts) = (units(&dense, 4096), units(&prose, 4096));
     let mut out = Vec::new();
     for d in engine.detectors() {
         for (name, re) in d.pattern_regexes() {
-            let t = Instant::now();
-            let n: usize = parts.iter().map(|p| re.find_iter(p).count()).sum();
-            let ms_per_mb = t.elapsed().as_secs_f64() * 1e3 / (text.len() as f64 / 1e6);
-            out.push((d.id.clone(), name.to_string(), ms_per_mb, n));
+            let (n, dt) = cpu_or_wall(|| {
+                dense_parts
+                    .iter()
+                    .map(|p| re.find_iter(p).count())
+                    .sum::<usize>()
+            });
+            let (_, pt) = cpu_or_wall(|| {
+                prose_parts
+                    .iter()
+                    .map(|p| re.find_iter(p).count())
+                    .sum::<usize>()
+            });
+            out.push(PatternCost {
+                detector: d.id.clone(),
+                pattern: name.to_string(),
+                dense_ms_per_mb: dt.as_secs_f64() * 1e3 / (dense.len() as f64 / 1e6),
+                prose_ms_per_mb: pt.as_secs_f64() * 1e3 / (prose.len() as f64 / 1e6),
+                dense_matches: n,
+            });
         }
     }
-    out.sort_by(|a, b| b.2.total_cmp(&a.2));
+    out.sort_by(|a, b| b.dense_ms_per_mb.total_cmp(&a.dense_ms_per_mb));
     out
+}
+
+/// The share of 4 KB units that trigger each detector, in prose and in
+/// dense text.
+pub fn trigger_shares(engine: &Engine, size_mb: usize) -> Vec<(String, f64, f64)> {
+    let dense = dense_corpus(size_mb * 1_000_000);
+    let prose = prose_corpus(size_mb * 1_000_000);
+    let share = |parts: &[&str], id: &str| {
+        let n = parts
+            .iter()
+            .filter(|p| engine.triggered(&TextUnit::lines(**p)).contains(&id))
+            .count();
+        n as f64 / parts.len().max(1) as f64
+    };
+    let (dp, pp) = (units(&dense, 4096), units(&prose, 4096));
+    engine
+        .detectors()
+        .iter()
+        .map(|d| (d.id.clone(), share(&pp, &d.id), share(&dp, &d.id)))
+        .collect()
 }
 
 fn bench_corpus(dir: &std::path::Path, key: [u8; 32]) -> Result<ExitCode> {
@@ -296,6 +296,10 @@ fn bench_corpus(dir: &std::path::Path, key: [u8; 32]) -> Result<ExitCode> {
 
 /// `mamori bench`: prints figures (targets live in README.md, not in tests).
 pub fn command(args: BenchArgs) -> Result<ExitCode> {
+    if let (Some(n), Some(dir)) = (args.report_store, &args.report_dir) {
+        std::fs::create_dir_all(dir)?;
+        return super::bench_report::make(n, &std::fs::canonicalize(dir)?);
+    }
     let key = super::random_key();
     let engine = Engine::load(
         args.detector_args.detectors.as_deref(),
@@ -342,7 +346,7 @@ pub fn command(args: BenchArgs) -> Result<ExitCode> {
         )?;
         return Ok(ExitCode::SUCCESS);
     }
-    let results = run(&engine, args.size_mb, args.iterations);
+    let results = run(&engine, args.size_mb, args.iterations, args.only.as_deref());
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
@@ -351,17 +355,20 @@ pub fn command(args: BenchArgs) -> Result<ExitCode> {
     )?;
     writeln!(
         out,
-        "{:<24} {:>8} {:>10} {:>14} {:>16} {:>9}",
-        "corpus", "MB", "findings", "MB/s 1 thread", "MB/s all cores", "threads"
+        "{:<24} {:>8} {:>10} {:>14} {:>12} {:>16} {:>9}",
+        "corpus", "MB", "findings", "MB/s 1 thread", "MB/CPU-s", "MB/s all cores", "threads"
     )?;
     for r in &results {
         writeln!(
             out,
-            "{:<24} {:>8.1} {:>10} {:>14.1} {:>16.1} {:>9}",
+            "{:<24} {:>8.1} {:>10} {:>14.1} {:>12} {:>16.1} {:>9}",
             r.name,
             r.bytes as f64 / 1e6,
             r.findings,
             r.mb_per_s_one(),
+            r.mb_per_cpu_s()
+                .map(|x| format!("{x:.1}"))
+                .unwrap_or_else(|| "-".into()),
             r.mb_per_s_all(),
             r.threads
         )?;
@@ -373,10 +380,23 @@ pub fn command(args: BenchArgs) -> Result<ExitCode> {
     if args.patterns {
         writeln!(
             out,
-            "\none pass of each pattern over the dense corpus (ms per MB, most expensive first)"
+            "\nshare of units that trigger each detector\n{:>8} {:>8}  detector",
+            "prose", "dense"
         )?;
-        for (det, pat, ms, n) in pattern_costs(&engine, args.size_mb) {
-            writeln!(out, "{ms:>8.2}  {n:>8}  {det:<24} {pat}")?;
+        for (det, prose, dense) in trigger_shares(&engine, args.size_mb) {
+            writeln!(out, "{prose:>8.2} {dense:>8.2}  {det}")?;
+        }
+        writeln!(
+            out,
+            "\none pass of each pattern alone (ms of CPU per MB, most expensive on dense text first)\n{:>8} {:>8} {:>8}  detector / pattern",
+            "dense", "prose", "matches"
+        )?;
+        for c in pattern_costs(&engine, args.size_mb) {
+            writeln!(
+                out,
+                "{:>8.2} {:>8.2} {:>8}  {:<24} {}",
+                c.dense_ms_per_mb, c.prose_ms_per_mb, c.dense_matches, c.detector, c.pattern
+            )?;
         }
     }
     Ok(ExitCode::SUCCESS)

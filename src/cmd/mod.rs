@@ -4,8 +4,10 @@
 //! hand (the library's `Scanner` does): they wire and print.
 
 pub mod bench;
+pub mod bench_report;
 pub mod inspect;
 pub mod records;
+pub mod report;
 pub mod review;
 pub mod scan;
 pub mod serve;

@@ -17,7 +17,7 @@ use mamori::paths::escape_control;
 use mamori::records::apply::{self, FileVerdict};
 use mamori::store::Store;
 
-fn records_lang(lang: Lang) -> mamori::records::Lang {
+pub fn records_lang(lang: Lang) -> mamori::records::Lang {
     match lang {
         Lang::Ja => mamori::records::Lang::Ja,
         Lang::En => mamori::records::Lang::En,

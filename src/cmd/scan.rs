@@ -40,8 +40,18 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         MinConfidence::High => Confidence::High,
     };
     let out = io::BufWriter::with_capacity(64 * 1024, io::stdout());
+    let records = match &args.config {
+        Some(path) => Some(mamori::config::Config::load(path)?.records_context()?),
+        None => None,
+    };
     let printer: Box<dyn OutcomeSink + Send> = match args.format {
-        OutputFormat::Jsonl => Box::new(JsonlSink::new(out, min)),
+        OutputFormat::Jsonl => {
+            let sink = JsonlSink::new(out, min);
+            Box::new(match records {
+                Some(ctx) => sink.with_records(ctx, args.paths.clone()),
+                None => sink,
+            })
+        }
         OutputFormat::Summary => Box::new(SummarySink::new(out, min, args.lang)),
     };
     // SIGTERM/SIGINT: take no more files, record the run as interrupted.

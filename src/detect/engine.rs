@@ -5,8 +5,11 @@
 //! fingerprint → dedupe.
 
 use std::path::Path;
+use std::sync::Arc;
 
-use super::context::Context;
+use super::columns::Observation;
+use super::context::{CharIndex, Context};
+use super::multi::PatternSet;
 use super::prefilter::{Hit, Prefilter, Role};
 use super::registry::{CompiledPattern, Detector, DetectorLoadError, Registry};
 use super::spec::{self, Adjacency, Level};
@@ -14,12 +17,30 @@ use super::validators::Validation;
 use crate::finding::{mask, Confidence, Explanation, Finding, Fingerprinter};
 use crate::normalize::{is_numeric_char, normalize, Normalized};
 use crate::text::{longest_digit_run, Locator, TextUnit};
+use crate::vocabulary::Vocabulary;
 
 /// All detectors plus the shared prefilter.
 pub struct Engine {
     registry: Registry,
     pub(super) prefilter: Prefilter,
     fingerprinter: Fingerprinter,
+    /// The detectors' label words, for extractors choosing header rows.
+    labels: Arc<Vocabulary>,
+    /// Tells engines apart in the per-thread cache of header keywords.
+    id: u64,
+    /// Every pattern that runs on whole units, in one multi-pattern set.
+    patterns: PatternSet,
+}
+
+/// Engines created so far (each gets its own id).
+static ENGINES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+thread_local! {
+    /// Keyword ids of recently seen column headers: a list repeats its
+    /// headers on every row, and folding them each time would cost more
+    /// than the rest of a short row's scan.
+    static HINT_CACHE: std::cell::RefCell<std::collections::HashMap<(u64, String), Vec<usize>>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
 }
 
 impl std::fmt::Debug for Engine {
@@ -30,17 +51,19 @@ impl std::fmt::Debug for Engine {
     }
 }
 
-/// A candidate before deduplication.
+/// A candidate before deduplication: what it takes to make the finding,
+/// which is made (location, mask, fingerprint) only if it survives.
 struct Candidate {
     /// The detector's registry slot (dedupe prefers earlier detectors).
     detector: usize,
+    pattern: usize,
+    kind: crate::finding::Kind,
+    /// The value's range in normalised text.
     start: usize,
     end: usize,
     confidence: Confidence,
-    /// The value as fingerprinted; the fingerprint is computed only for
-    /// candidates that survive dedupe.
-    stripped: String,
-    finding: Finding,
+    validation: Validation,
+    context_word: Option<std::sync::Arc<str>>,
 }
 
 /// Per-unit state shared by the detectors.
@@ -52,6 +75,11 @@ pub(super) struct UnitScan<'u> {
     pub(super) unit_hint_keywords: Vec<usize>,
     /// Line starts of a `Lines` unit, computed on the first finding.
     lines: crate::text::LineIndex,
+    /// Character positions, built on the first context lookup.
+    pub(super) chars: std::cell::OnceCell<Option<CharIndex>>,
+    /// Candidates in table cells, for column evidence (when asked for).
+    observe: bool,
+    observations: std::cell::RefCell<Vec<Observation>>,
 }
 
 impl Engine {
@@ -81,11 +109,50 @@ impl Engine {
                 .iter()
                 .map(|(role, kw)| (d.slot, *role, normalize(kw).text.into_owned()))
         });
+        let registry_patterns: Vec<(usize, usize, &str)> = registry
+            .detectors
+            .iter()
+            .flat_map(|d| {
+                d.patterns
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, p)| !p.hint_only)
+                    .map(move |(i, p)| (d.slot, i, p.regex.as_str()))
+            })
+            .collect();
+        let patterns = PatternSet::new(&registry_patterns);
         Engine {
             prefilter: Prefilter::new(entries),
+            labels: Arc::new(Vocabulary::new(registry.label_words())),
             registry,
             fingerprinter,
+            id: ENGINES.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            patterns,
         }
+    }
+
+    /// The detectors' label vocabulary (their keywords and context words,
+    /// plus table furniture such as 備考): what extractors use to tell a
+    /// header row from a title or a data row.
+    pub fn vocabulary(&self) -> Arc<Vocabulary> {
+        self.labels.clone()
+    }
+
+    /// The keyword ids in a column header or label (cached per thread).
+    fn hint_keywords(&self, hint: &str) -> Vec<usize> {
+        HINT_CACHE.with(|cache| {
+            let mut cache = cache.borrow_mut();
+            let key = (self.id, hint.to_string());
+            if let Some(v) = cache.get(&key) {
+                return v.clone();
+            }
+            let v = self.prefilter.keywords_in(hint);
+            if cache.len() >= 4096 {
+                cache.clear();
+            }
+            cache.insert(key, v.clone());
+            v
+        })
     }
 
     /// The compiled detectors, in id order.
@@ -119,7 +186,7 @@ impl Engine {
                 .map(|c| {
                     c.hint
                         .as_deref()
-                        .map(|h| self.prefilter.keywords_in(&normalize(h).text))
+                        .map(|h| self.hint_keywords(h))
                         .unwrap_or_default()
                 })
                 .collect(),
@@ -128,7 +195,7 @@ impl Engine {
         let unit_hint_keywords = unit
             .context_hint
             .as_deref()
-            .map(|h| self.prefilter.keywords_in(&normalize(h).text))
+            .map(|h| self.hint_keywords(h))
             .unwrap_or_default();
         UnitScan {
             text,
@@ -136,33 +203,76 @@ impl Engine {
             hits,
             cell_hint_keywords,
             unit_hint_keywords,
+            chars: std::cell::OnceCell::new(),
+            observe: false,
+            observations: std::cell::RefCell::new(Vec::new()),
         }
     }
 
     /// Whether keyword `kw` plays `role` for detector `d`.
     pub(super) fn has_role(&self, kw: usize, d: &Detector, role: Role) -> bool {
-        self.prefilter.owners[kw].contains(&(d.slot, role))
+        self.prefilter.has_role(kw, d.slot, role)
     }
 
     fn is_triggered(&self, d: &Detector, scan: &UnitScan<'_>, digit_run: usize) -> bool {
-        if d.digit_run.is_some_and(|n| digit_run >= n) {
-            return true;
-        }
-        let fires = |kw: &usize| {
-            self.has_role(*kw, d, Role::Trigger) || self.has_role(*kw, d, Role::Positive)
-        };
-        scan.hits
+        self.triggered_set(scan, digit_run)[d.slot]
+    }
+
+    /// Which detectors the unit triggers, by registry slot: one pass over
+    /// the keyword hits and hints for all detectors at once.
+    fn triggered_set(&self, scan: &UnitScan<'_>, digit_run: usize) -> Vec<bool> {
+        let mut on: Vec<bool> = self
+            .detectors()
             .iter()
-            .any(|h| self.has_role(h.keyword, d, Role::Trigger))
-            || scan.unit_hint_keywords.iter().any(fires)
-            || scan.cell_hint_keywords.iter().flatten().any(fires)
+            .map(|d| d.digit_run.is_some_and(|n| digit_run >= n))
+            .collect();
+        for h in &scan.hits {
+            for &(slot, role) in &self.prefilter.owners[h.keyword] {
+                if role == Role::Trigger {
+                    on[slot] = true;
+                }
+            }
+        }
+        for &k in scan
+            .unit_hint_keywords
+            .iter()
+            .chain(scan.cell_hint_keywords.iter().flatten())
+        {
+            for &(slot, role) in &self.prefilter.owners[k] {
+                if matches!(role, Role::Trigger | Role::Positive) {
+                    on[slot] = true;
+                }
+            }
+        }
+        on
     }
 
     /// Scans one unit and appends its findings to `out`.
     pub fn scan_unit(&self, unit: &TextUnit<'_>, out: &mut Vec<Finding>) {
+        self.scan(unit, out, None);
+    }
+
+    /// [`scan_unit`](Self::scan_unit), also noting every candidate in a
+    /// table cell, valid or not (for column evidence, see `columns`).
+    pub(super) fn scan_unit_observed(
+        &self,
+        unit: &TextUnit<'_>,
+        out: &mut Vec<Finding>,
+        observations: &mut Vec<Observation>,
+    ) {
+        self.scan(unit, out, Some(observations));
+    }
+
+    fn scan(
+        &self,
+        unit: &TextUnit<'_>,
+        out: &mut Vec<Finding>,
+        observations: Option<&mut Vec<Observation>>,
+    ) {
         let norm = normalize(&unit.text);
         let text: &str = &norm.text;
-        let scan = self.prepare(unit, text);
+        let mut scan = self.prepare(unit, text);
+        scan.observe = observations.is_some();
         let digit_run = longest_digit_run(text);
         // Cell ranges in normalised coordinates.
         let cells_norm: Vec<(usize, usize)> = match &unit.locator {
@@ -173,12 +283,17 @@ impl Engine {
             _ => Vec::new(),
         };
         let mut candidates: Vec<Candidate> = Vec::new();
+        let triggered = self.triggered_set(&scan, digit_run);
+        // One pass of every detector's patterns at once tells which can
+        // match at all; each such pattern then runs alone for its matches.
+        let matching = self.patterns.matching(text, |slot| triggered[slot]);
         for d in self.detectors() {
-            if !self.is_triggered(d, &scan, digit_run) {
+            if !triggered[d.slot] {
                 continue;
             }
-            for p in &d.patterns {
-                if p.hint_only {
+            for (pi, p) in d.patterns.iter().enumerate() {
+                let p = (pi, p);
+                if p.1.hint_only {
                     // Each cell (or the unit) whose hint has a positive word, alone.
                     let pos_hint =
                         |kws: &Vec<usize>| kws.iter().any(|&k| self.has_role(k, d, Role::Positive));
@@ -211,7 +326,7 @@ impl Engine {
                             }
                         }
                     }
-                } else {
+                } else if matching.may_match(d.slot, p.0) {
                     self.run_pattern(
                         d,
                         p,
@@ -225,10 +340,31 @@ impl Engine {
                 }
             }
         }
+        if let Some(o) = observations {
+            o.append(&mut scan.observations.borrow_mut());
+        }
         dedupe(&mut candidates);
-        out.extend(candidates.into_iter().map(|mut c| {
-            c.finding.fingerprint = self.fingerprinter.fingerprint(c.finding.kind, &c.stripped);
-            c.finding
+        let detectors = self.detectors();
+        out.extend(candidates.into_iter().map(|c| {
+            let d = &detectors[c.detector];
+            let value = &text[c.start..c.end];
+            let stripped = strip(value, &d.strip);
+            let (os, oe) = (norm.to_original(c.start), norm.to_original(c.end));
+            Finding {
+                kind: d.kind,
+                confidence: c.confidence,
+                detector_id: d.shared_id.clone(),
+                detector_version: d.version,
+                location: scan.lines.location(unit, os),
+                masked: mask(value, d.keep_first, d.keep_last),
+                fingerprint: self.fingerprinter.fingerprint(d.kind, &stripped),
+                span: os..oe,
+                explanation: Explanation {
+                    pattern: d.patterns[c.pattern].name.clone(),
+                    validation: c.validation,
+                    context_word: c.context_word,
+                },
+            }
         }));
     }
 
@@ -236,7 +372,7 @@ impl Engine {
     fn run_pattern(
         &self,
         d: &Detector,
-        p: &CompiledPattern,
+        (pi, p): (usize, &CompiledPattern),
         scan: &UnitScan<'_>,
         (from, to): (usize, usize),
         hint_context: bool,
@@ -246,6 +382,7 @@ impl Engine {
     ) {
         let text = scan.text;
         let hay = &text[from..to];
+        let mut stripped = String::new();
         let mut locs = p.regex.capture_locations();
         let mut at = 0;
         while at <= hay.len() {
@@ -268,15 +405,21 @@ impl Engine {
                 continue;
             }
             let value = &text[vs..ve];
-            let stripped: String = value.chars().filter(|c| !d.strip.contains(c)).collect();
-            if d.allow.contains(&stripped) {
+            stripped.clear();
+            stripped.extend(value.chars().filter(|c| !d.strip.contains(c)));
+            if !d.allow.is_empty() && d.allow.contains(&stripped) {
                 continue;
             }
             let validation = match &d.validator {
                 Some((_, f)) => f(&stripped),
                 None => Validation::NotApplicable,
             };
-            if validation == Validation::Invalid {
+            if scan.observe {
+                self.observe(d, scan, unit, norm.to_original(vs), validation);
+            }
+            if validation == Validation::Invalid
+                || (p.require_valid && validation != Validation::Valid)
+            {
                 continue;
             }
             let (ms, me) = (m.start() + from, m.end() + from);
@@ -321,34 +464,53 @@ impl Engine {
             let Level::Is(confidence) = level else {
                 continue;
             };
-            let location = scan.lines.location(unit, norm.to_original(vs));
-            let finding = Finding {
-                kind: d.kind,
-                confidence,
-                detector_id: d.shared_id.clone(),
-                detector_version: d.version,
-                location,
-                masked: mask(value, d.keep_first, d.keep_last),
-                fingerprint: [0; 32],
-                span: norm.to_original(vs)..norm.to_original(ve),
-                explanation: Explanation {
-                    pattern: p.name.clone(),
-                    validation,
-                    context_word: match ctx {
-                        Context::Positive(w) => Some(w),
-                        _ => None,
-                    },
-                },
-            };
             out.push(Candidate {
                 detector: d.slot,
+                pattern: pi,
+                kind: d.kind,
                 start: vs,
                 end: ve,
                 confidence,
-                stripped,
-                finding,
+                validation,
+                context_word: match ctx {
+                    Context::Positive(w) => Some(w),
+                    _ => None,
+                },
             });
         }
+    }
+
+    /// Notes a candidate that starts in a table cell (original offset `pos`).
+    fn observe(
+        &self,
+        d: &Detector,
+        scan: &UnitScan<'_>,
+        unit: &TextUnit<'_>,
+        pos: usize,
+        validation: Validation,
+    ) {
+        let Locator::Cells(cells) = &unit.locator else {
+            return;
+        };
+        let i = cells.partition_point(|c| c.end < pos);
+        if !cells
+            .get(i)
+            .is_some_and(|c| c.start <= pos && c.column.is_some())
+        {
+            return;
+        }
+        let header = scan.cell_hint_keywords.get(i);
+        let has = |role| header.is_some_and(|h| h.iter().any(|&k| self.has_role(k, d, role)));
+        scan.observations.borrow_mut().push(Observation {
+            cell: i,
+            kind: d.kind,
+            valid: validation == Validation::Valid,
+            check_digit: d
+                .validator_name()
+                .is_some_and(super::validators::is_check_digit),
+            header_positive: has(Role::Positive),
+            header_negative: has(Role::Negative),
+        });
     }
 
     /// Runs a detector's examples; returns a description of each failure.
@@ -407,6 +569,15 @@ impl Engine {
             }
         }
         failures
+    }
+}
+
+/// The value without the detector's strip characters (as fingerprinted).
+fn strip<'v>(value: &'v str, chars: &[char]) -> std::borrow::Cow<'v, str> {
+    if value.contains(|c| chars.contains(&c)) {
+        std::borrow::Cow::Owned(value.chars().filter(|c| !chars.contains(c)).collect())
+    } else {
+        std::borrow::Cow::Borrowed(value)
     }
 }
 
@@ -491,7 +662,7 @@ fn dedupe(c: &mut Vec<Candidate>) {
                 continue;
             }
             let (a, b) = (&c[i], &c[j]);
-            if a.finding.kind == b.finding.kind {
+            if a.kind == b.kind {
                 // Higher confidence, then the longer span, then the earlier
                 // detector and candidate win.
                 if key(b, j) > key(a, i) {
@@ -514,4 +685,48 @@ fn dedupe(c: &mut Vec<Candidate>) {
         idx += 1;
         k
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::Location;
+
+    /// The multi-pattern pass only skips patterns that cannot match: every
+    /// finding is the same with and without it.
+    #[test]
+    fn the_pattern_set_changes_no_finding() {
+        let key = Fingerprinter::new([7; 32]);
+        let with_set = Engine::load(None, key.clone()).unwrap();
+        let mut without = Engine::load(None, key).unwrap();
+        without.patterns = PatternSet::new(&[]);
+        let mut texts = vec![
+            crate::sample_text::dense_corpus(60_000),
+            crate::sample_text::prose_corpus(60_000),
+        ];
+        for d in with_set.detectors() {
+            texts.extend(d.examples.iter().map(|e| e.text.clone()));
+        }
+        texts.push(
+            "山口 七夏と申します。佐藤様、田中さん、財政と申しますのは。\n山田 太郎（ヤマダ タロウ）\n"
+                .to_string(),
+        );
+        let mut compared = 0;
+        for text in &texts {
+            for chunk in text.split_inclusive('\n').collect::<Vec<_>>().chunks(20) {
+                let unit = TextUnit::fixed(chunk.concat(), Location::Named("t".into()));
+                let (mut a, mut b) = (Vec::new(), Vec::new());
+                with_set.scan_unit(&unit, &mut a);
+                without.scan_unit(&unit, &mut b);
+                assert_eq!(
+                    a,
+                    b,
+                    "{:?}",
+                    chunk.concat().chars().take(40).collect::<String>()
+                );
+                compared += a.len();
+            }
+        }
+        assert!(compared > 1000, "{compared}");
+    }
 }

@@ -110,6 +110,7 @@ pub(super) struct CompiledPattern {
     pub(super) adjacency: Adjacency,
     pub(super) hint_only: bool,
     pub(super) label_is_context: bool,
+    pub(super) require_valid: bool,
     pub(super) max: Option<Level>,
     pub(super) max_without_context: Option<Level>,
 }
@@ -139,6 +140,8 @@ pub struct Detector {
     pub(super) allow: HashSet<String>,
     /// Trigger, context and negative words, for the prefilter.
     pub(super) keywords: Vec<(Role, String)>,
+    /// The detector has line-negative words (`line_negative_words`).
+    pub(super) has_line_negative: bool,
     pub(super) spec_text: String,
 }
 
@@ -235,6 +238,30 @@ impl Registry {
     pub fn set_version(&self) -> &str {
         &self.set_version
     }
+
+    /// The words that make a column header or form label: every detector's
+    /// (positive and negative) context words of two characters or more,
+    /// plus table furniture ([`GENERIC_LABELS`](crate::vocabulary::GENERIC_LABELS)).
+    /// Trigger-only words are left out: 丁目, 様 or 号 start a search but
+    /// label nothing.
+    pub fn label_words(&self) -> Vec<String> {
+        let mut words: Vec<String> = self
+            .detectors
+            .iter()
+            .flat_map(|d| d.keywords.iter())
+            .filter(|(role, _)| matches!(role, Role::Positive | Role::Negative))
+            .map(|(_, w)| w.clone())
+            .filter(|w| crate::vocabulary::fold(w).text.chars().count() >= 2)
+            .chain(
+                crate::vocabulary::GENERIC_LABELS
+                    .iter()
+                    .map(|w| w.to_string()),
+            )
+            .collect();
+        words.sort();
+        words.dedup();
+        words
+    }
 }
 
 fn compile(
@@ -260,9 +287,15 @@ fn compile(
             adjacency: p.not_adjacent_to,
             hint_only: p.hint_only,
             label_is_context: p.label_is_context,
+            require_valid: p.require_valid,
             max: p.max,
             max_without_context: p.max_without_context,
         });
+    }
+    if patterns.iter().any(|p| p.require_valid) && spec.validate.is_none() {
+        return Err(invalid(
+            "require_valid patterns need a [validate] validator".into(),
+        ));
     }
     if patterns.iter().any(|p| p.hint_only) && spec.context.words.is_empty() {
         return Err(invalid("hint_only patterns need [context] words".into()));
@@ -326,7 +359,20 @@ fn compile(
                     .iter()
                     .map(|k| (Role::Negative, k.clone())),
             )
+            .chain(
+                spec.context
+                    .line_negative_words
+                    .iter()
+                    .map(|k| (Role::LineNegative, k.clone())),
+            )
+            .chain(
+                spec.context
+                    .strong_words
+                    .iter()
+                    .map(|k| (Role::Strong, k.clone())),
+            )
             .collect(),
+        has_line_negative: !spec.context.line_negative_words.is_empty(),
         spec_text: text,
     })
 }

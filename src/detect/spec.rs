@@ -77,6 +77,10 @@ pub struct PatternSpec {
     /// The match itself contains the label (`氏名：…`, `…様`), which counts as context.
     #[serde(default)]
     pub label_is_context: bool,
+    /// Keep a match only when the validator says `valid` (a name without a
+    /// label must start with a known surname; `not_applicable` drops it).
+    #[serde(default)]
+    pub require_valid: bool,
     /// Highest confidence this pattern may give.
     pub max: Option<Level>,
     /// Highest confidence without context (e.g. bare 12 digits: `low`).
@@ -110,6 +114,15 @@ pub struct ContextSpec {
     /// Drop matches that have no context word.
     #[serde(default)]
     pub require: bool,
+    /// Words that, on the value's line (or in its table cell), mark it as
+    /// an office's and outweigh context words found in the window (課,
+    /// センター: 「子育て支援課（電話 0466-…）」), unless a `strong_words`
+    /// word is in the window. A column header still decides.
+    #[serde(default)]
+    pub line_negative_words: Vec<String>,
+    /// Context words a line-negative word cannot outweigh (自宅, 携帯).
+    #[serde(default)]
+    pub strong_words: Vec<String>,
 }
 
 impl Default for ContextSpec {
@@ -120,6 +133,8 @@ impl Default for ContextSpec {
             negative_words: Vec::new(),
             negative_window_chars: None,
             require: false,
+            line_negative_words: Vec::new(),
+            strong_words: Vec::new(),
         }
     }
 }

@@ -27,16 +27,47 @@ pub const VALIDATORS: &[(&str, Validator)] = &[
     ("resident_code_check_digit", resident_code_check_digit),
 ];
 
+/// Whether a validator checks a check digit, so that a failing value is
+/// not of the kind (column evidence drops a column of failing values).
+pub fn is_check_digit(name: &str) -> bool {
+    matches!(
+        name,
+        "my_number_check_digit" | "corporate_number_check_digit" | "credit_card" | "luhn"
+    )
+}
+
 /// Looks a validator up by name.
 pub fn by_name(name: &str) -> Option<Validator> {
     VALIDATORS.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
 }
 
-fn ascii_digits(s: &str) -> Option<Vec<u32>> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+/// The digits of an all-ASCII-digit value (at most 32: longer values are
+/// no identifier), without allocating: validators run at every candidate.
+fn ascii_digits(s: &str) -> Option<Digits> {
+    if s.is_empty() || s.len() > 32 || !s.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    Some(s.bytes().map(|b| (b - b'0') as u32).collect())
+    let mut d = Digits {
+        buf: [0; 32],
+        len: s.len(),
+    };
+    for (slot, b) in d.buf.iter_mut().zip(s.bytes()) {
+        *slot = u32::from(b - b'0');
+    }
+    Some(d)
+}
+
+/// Up to 32 decimal digits.
+struct Digits {
+    buf: [u32; 32],
+    len: usize,
+}
+
+impl std::ops::Deref for Digits {
+    type Target = [u32];
+    fn deref(&self) -> &[u32] {
+        &self.buf[..self.len]
+    }
 }
 
 /// 個人番号: mod-11 check digit, weights 6,5,4,3,2,7,6,5,4,3,2 left to right
@@ -191,34 +222,48 @@ pub fn credit_card(s: &str) -> Validation {
 /// Japanese phone numbers by the numbering plan (identifiers.md §12.1).
 /// Free-dial and navi-dial numbers are not personal: `Invalid`.
 pub fn jp_phone(s: &str) -> Validation {
-    let digits: String = s.chars().filter(|c| c.is_ascii_digit()).collect();
-    let d = if s.trim_start().starts_with('+')
-        || (digits.starts_with("81") && !digits.starts_with('0'))
-    {
-        match digits.strip_prefix("81") {
-            Some(rest) => format!("0{rest}"),
+    // The digits, in a buffer on the stack (phone numbers are short).
+    let mut buf = [0u8; 16];
+    let mut n = 0;
+    for b in s.bytes().filter(u8::is_ascii_digit) {
+        if n == buf.len() {
+            return Validation::Invalid;
+        }
+        buf[n] = b;
+        n += 1;
+    }
+    let digits = &buf[..n];
+    let international =
+        s.trim_start().starts_with('+') || (digits.starts_with(b"81") && !digits.starts_with(b"0"));
+    let mut local = [0u8; 17];
+    let d: &[u8] = if international {
+        match digits.strip_prefix(b"81") {
+            Some(rest) => {
+                local[0] = b'0';
+                local[1..=rest.len()].copy_from_slice(rest);
+                &local[..=rest.len()]
+            }
             None => return Validation::Invalid,
         }
     } else {
         digits
     };
-    let b = d.as_bytes();
-    if b.len() < 10 || b[0] != b'0' || b[1] == b'0' {
+    if d.len() < 10 || d[0] != b'0' || d[1] == b'0' {
         return Validation::Invalid;
     }
-    for service in ["0120", "0800", "0570", "0180", "0990"] {
+    for service in [&b"0120"[..], b"0800", b"0570", b"0180", b"0990"] {
         if d.starts_with(service) {
             return Validation::Invalid;
         }
     }
-    if b[2] == b'0' {
+    if d[2] == b'0' {
         // 0A0: mobile (060/070/080/090), IP (050), M2M (020): 11 digits.
-        if b.len() == 11 && matches!(b[1], b'2' | b'5' | b'6' | b'7' | b'8' | b'9') {
+        if d.len() == 11 && matches!(d[1], b'2' | b'5' | b'6' | b'7' | b'8' | b'9') {
             Validation::Valid
         } else {
             Validation::Invalid
         }
-    } else if b.len() == 10 {
+    } else if d.len() == 10 {
         Validation::Valid
     } else {
         Validation::Invalid
@@ -325,9 +370,23 @@ const ERAS: [Era; 5] = [
 ];
 
 /// Parses `昭和50年1月1日`, `S50.1.1`, `昭和五十年一月一日`, `平成元年1月8日`,
-/// `1975年1月1日`, `1975/01/01`, `1975-1-1`.
+/// `1975年1月1日`, `1975/01/01`, `1975-1-1`, `19750101`.
 pub fn parse_date(s: &str) -> Option<ParsedDate> {
     let s = s.trim();
+    // YYYYMMDD, as system extracts write dates.
+    if s.len() == 8 && s.bytes().all(|b| b.is_ascii_digit()) {
+        let n = |r: std::ops::Range<usize>| s.get(r).and_then(|x| x.parse::<u32>().ok());
+        let (y, month, day) = (n(0..4)?, n(4..6)?, n(6..8)?);
+        if !(1868..=2999).contains(&y) {
+            return None;
+        }
+        return Some(ParsedDate {
+            year: y as i32,
+            month,
+            day,
+            in_era: true,
+        });
+    }
     let (era, rest) = match ERAS.iter().find_map(|e| {
         e.names
             .iter()
@@ -446,23 +505,179 @@ fn is_real_date(y: i32, m: u32, d: u32) -> bool {
     d >= 1 && d <= days
 }
 
-/// Today's date in Japan as (year, month, day).
+/// Today's date in Japan as (year, month, day), looked up at most once a
+/// minute (every birth-date candidate asks).
 fn today() -> (i32, u32, u32) {
+    type Ymd = (i32, u32, u32);
+    static CACHE: std::sync::Mutex<Option<(std::time::Instant, Ymd)>> = std::sync::Mutex::new(None);
+    let mut c = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((at, d)) = *c {
+        if at.elapsed() < std::time::Duration::from_secs(60) {
+            return d;
+        }
+    }
     let d = crate::time::today_jst();
-    (i32::from(d.year()), d.month() as u32, d.day() as u32)
+    let d = (i32::from(d.year()), d.month() as u32, d.day() as u32);
+    *c = Some((std::time::Instant::now(), d));
+    d
 }
 
-/// The most common Japanese surnames (名字), used to raise confidence in a
-/// labelled name. A hit alone is weak: 名字 are also place and company names.
-fn surnames() -> &'static HashSet<&'static str> {
-    static SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
-    SET.get_or_init(|| {
-        include_str!("data/surnames.txt")
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with('#'))
-            .collect()
+/// The name lexicon: surnames, given names and their readings from IPADIC
+/// (`data/`, made by `data/make_names.py`; licence in `data/IPADIC-COPYING`).
+struct NameLexicon {
+    surnames: HashSet<&'static str>,
+    /// Surnames that are also ordinary words (大家, 神): alone they are no name.
+    common: HashSet<&'static str>,
+    given: HashSet<&'static str>,
+    /// Katakana readings of surnames and of given names.
+    surname_readings: HashSet<&'static str>,
+    given_readings: HashSet<&'static str>,
+}
+
+fn lexicon() -> &'static NameLexicon {
+    static LEX: OnceLock<NameLexicon> = OnceLock::new();
+    LEX.get_or_init(|| {
+        let lines = |text: &'static str| {
+            text.lines()
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .map(|l| l.split_once('\t').unwrap_or((l, "")))
+        };
+        let mut lex = NameLexicon {
+            surnames: HashSet::new(),
+            common: HashSet::new(),
+            given: HashSet::new(),
+            surname_readings: HashSet::new(),
+            given_readings: HashSet::new(),
+        };
+        for (name, flag) in lines(include_str!("data/surnames.txt")) {
+            lex.surnames.insert(name);
+            if flag == "common" {
+                lex.common.insert(name);
+            }
+        }
+        lex.given
+            .extend(lines(include_str!("data/given_names.txt")).map(|(n, _)| n));
+        for (reading, kind) in lines(include_str!("data/name_readings.txt")) {
+            if kind == "s" {
+                lex.surname_readings.insert(reading);
+            } else {
+                lex.given_readings.insert(reading);
+            }
+        }
+        lex
     })
+}
+
+fn is_han(c: char) -> bool {
+    matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x3FFFF)
+        || matches!(c, '々' | 'ヶ' | '〆')
+}
+
+fn is_hiragana(c: char) -> bool {
+    ('\u{3041}'..='\u{3096}').contains(&c) || c == 'ー'
+}
+
+fn is_katakana(c: char) -> bool {
+    ('\u{30A1}'..='\u{30FA}').contains(&c) || c == 'ー'
+}
+
+/// Katakana for hiragana (readings are kept in katakana).
+fn to_katakana(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if ('\u{3041}'..='\u{3096}').contains(&c) {
+                char::from_u32(c as u32 + 0x60).unwrap_or(c)
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// Endings of words that name an office, a shop or a role, not a person
+/// (総務課, 山田商店, 佐藤課長).
+const NOT_NAME_ENDINGS: &[char] = &[
+    '課', '係', '部', '室', '局', '所', '社', '会', '店', '屋', '院', '園', '館', '庁', '署', '校',
+    '団', '組', '班', '長', '員', '者', '様', '殿', '氏', '方', '等', '達', '宛', '用', '欄', '書',
+    '表', '票',
+    // businesses named after their owner: 山田工業, 佐藤建設, 田中電機
+    '業', '設', '機', '工', '産', '商', '販', '電', '鉄', '輸', '薬', '製', '材', '興', '建', '協',
+    '舗', '亭', '荘', '寮',
+];
+
+/// Words that mark an organisation anywhere in the value.
+const ORGANISATION_WORDS: &[&str] = &[
+    "株式会社",
+    "有限会社",
+    "合同会社",
+    "法人",
+    "協会",
+    "組合",
+    "事務所",
+    "委員会",
+    "センター",
+    "市役所",
+    "役場",
+    "御中",
+];
+
+/// Whether `given` can be a given name: a known one (kanji or kana), or the
+/// shape of one (1–3 kanji, 2–4 kana with an optional kanji: ゆり子).
+fn plausible_given(given: &str) -> bool {
+    let lex = lexicon();
+    if given.is_empty() {
+        return false;
+    }
+    if lex.given.contains(given) || lex.given_readings.contains(to_katakana(given).as_str()) {
+        return true;
+    }
+    let chars: Vec<char> = given.chars().collect();
+    let n = chars.len();
+    if chars.iter().all(|&c| is_han(c)) {
+        return (1..=3).contains(&n) && !NOT_NAME_ENDINGS.contains(&chars[n - 1]);
+    }
+    let (kana, last_han) = match chars.split_last() {
+        Some((&l, rest)) if is_han(l) => (rest, true),
+        _ => (&chars[..], false),
+    };
+    let kana_ok = kana.iter().all(|&c| is_hiragana(c)) || kana.iter().all(|&c| is_katakana(c));
+    kana_ok && (2..=5).contains(&kana.len()) && (!last_han || kana.len() <= 3)
+}
+
+/// The known surname a name starts with (kanji, or the katakana reading of
+/// one) and the rest of the name. Without a space between them, the longest
+/// surname that leaves a plausible given name is taken.
+fn name_evidence(t: &str) -> Option<(&'static str, String)> {
+    let lex = lexicon();
+    let known = |part: &str| -> Option<&'static str> {
+        if let Some(s) = lex.surnames.get(part) {
+            return Some(s);
+        }
+        lex.surname_readings
+            .get(to_katakana(part).as_str())
+            .copied()
+    };
+    if let Some((first, rest)) = t.split_once(' ') {
+        return known(first).map(|s| (s, rest.trim().to_string()));
+    }
+    let chars: Vec<(usize, char)> = t.char_indices().collect();
+    let mut fallback: Option<(&'static str, String)> = None;
+    for take in (1..=6.min(chars.len())).rev() {
+        let end = chars.get(take).map(|&(i, _)| i).unwrap_or(t.len());
+        let head = &t[..end];
+        // Kanji surnames have at most four characters, readings six.
+        if take > 4 && !head.chars().all(|c| is_katakana(c) || is_hiragana(c)) {
+            continue;
+        }
+        if let Some(s) = known(head) {
+            let rest = &t[end..];
+            if rest.is_empty() || plausible_given(rest) {
+                return Some((s, rest.to_string()));
+            }
+            fallback.get_or_insert((s, rest.to_string()));
+        }
+    }
+    fallback
 }
 
 /// Words that follow a name label or precede 様/殿 but are no name: other
@@ -547,29 +762,101 @@ const NOT_NAMES: &[&str] = &[
     "年",
     "月",
     "同上",
+    "続柄",
+    "住民",
+    "旅券",
+    "免許",
+    "保険",
+    "被保険者",
+    "口座",
+    "年金",
+    "基礎年金",
+    "郵便",
+    "備考",
+    "区分",
+    "地区",
+    "国籍",
+    "本籍",
+    "筆頭者",
+    "勤務先",
+    "所属",
     "不明",
     "未定",
     "なし",
     "無し",
 ];
 
-/// `Invalid` for words that are no name (other labels, titles: see
-/// `NOT_NAMES`), `Valid` when the name starts with a common surname, else
-/// `NotApplicable`.
+/// Whether `t` starts with one of `NOT_NAMES` (a set lookup per prefix
+/// length: names are checked by the thousand in a resident list).
+fn starts_with_not_name(t: &str) -> bool {
+    static SET: OnceLock<(HashSet<&'static str>, usize)> = OnceLock::new();
+    let (set, longest) = SET.get_or_init(|| {
+        let longest = NOT_NAMES
+            .iter()
+            .map(|w| w.chars().count())
+            .max()
+            .unwrap_or(0);
+        (NOT_NAMES.iter().copied().collect(), longest)
+    });
+    t.char_indices()
+        .map(|(i, c)| i + c.len_utf8())
+        .take(*longest)
+        .any(|end| set.contains(&t[..end]))
+}
+
+/// Person names (氏名). `Invalid` for what is no name: other form labels
+/// and titles (`NOT_NAMES`), organisations (株式会社…, …課, …店), a single
+/// character. `Valid` when the name starts with a surname of the lexicon
+/// and the rest can be a given name (佐々木 あすか, 山口 七夏, ゆり子), or
+/// is a katakana name whose surname reading is known (ヤマダ タロウ), or is
+/// a surname alone that is not also an ordinary word (大家, 神). Otherwise
+/// `NotApplicable`: a label may still vouch for it.
 pub fn japanese_name(s: &str) -> Validation {
     let t = s.trim();
-    if t.is_empty() || NOT_NAMES.iter().any(|w| t.starts_with(w)) {
+    if t.is_empty() || starts_with_not_name(t) || ORGANISATION_WORDS.iter().any(|w| t.contains(w)) {
         return Validation::Invalid;
     }
-    let set = surnames();
-    let chars: Vec<(usize, char)> = s.char_indices().collect();
-    for take in (1..=3.min(chars.len())).rev() {
-        let end = chars.get(take).map(|&(i, _)| i).unwrap_or(s.len());
-        if set.contains(&s[..end]) {
-            return Validation::Valid;
-        }
+    if t.chars().filter(|c| !c.is_whitespace()).count() < 2 {
+        return Validation::Invalid;
     }
-    Validation::NotApplicable
+    let Some((surname, rest)) = name_evidence(t) else {
+        // A whole word that ends like an office or a role is no name.
+        if t.chars()
+            .next_back()
+            .is_some_and(|c| NOT_NAME_ENDINGS.contains(&c))
+        {
+            return Validation::Invalid;
+        }
+        return Validation::NotApplicable;
+    };
+    if rest.is_empty() {
+        if lexicon().common.contains(surname) {
+            return Validation::NotApplicable;
+        }
+        return Validation::Valid;
+    }
+    if rest
+        .chars()
+        .next_back()
+        .is_some_and(|c| NOT_NAME_ENDINGS.contains(&c))
+        || starts_with_not_name(&rest)
+    {
+        return Validation::Invalid;
+    }
+    // A surname that is also an ordinary word (財, 神) run together with
+    // what follows is a word more often than a name (財政): it needs a
+    // known given name and three characters at least.
+    if lexicon().common.contains(surname)
+        && !t.contains(' ')
+        && (!lexicon().given.contains(rest.as_str()) || t.chars().count() < 3)
+    {
+        return Validation::NotApplicable;
+    }
+    if plausible_given(&rest) {
+        Validation::Valid
+    } else {
+        Validation::NotApplicable
+    }
 }
 
 #[cfg(test)]
@@ -712,6 +999,8 @@ mod tests {
         assert_eq!(p("R2.3.4"), Some((2020, 3, 4)));
         assert_eq!(p("1975年1月1日"), Some((1975, 1, 1)));
         assert_eq!(p("1975/01/01"), Some((1975, 1, 1)));
+        assert_eq!(p("19750101"), Some((1975, 1, 1)));
+        assert_eq!(date("19751301"), Invalid);
         assert_eq!(p("平成三十一年四月三十日"), Some((2019, 4, 30)));
         assert_eq!(date("昭和64年1月7日"), Valid);
         assert_eq!(date("昭和64年1月8日"), NotApplicable);
@@ -728,10 +1017,36 @@ mod tests {
     fn names_boost_and_deny() {
         assert_eq!(japanese_name("山田太郎"), Valid);
         assert_eq!(japanese_name("佐々木 花子"), Valid);
-        assert_eq!(japanese_name("猪狩 大和"), NotApplicable);
+        assert_eq!(japanese_name("佐々木 あすか"), Valid);
+        assert_eq!(japanese_name("山口 七夏"), Valid);
+        assert_eq!(japanese_name("山口七夏"), Valid);
+        assert_eq!(japanese_name("渡邉 はる香"), Valid);
+        assert_eq!(japanese_name("ヤマダ タロウ"), Valid);
+        assert_eq!(japanese_name("田中"), Valid);
+        // A surname that is also an ordinary word is no evidence alone.
+        assert_eq!(japanese_name("大家"), NotApplicable);
+        assert_eq!(japanese_name("利用者"), Invalid);
         assert_eq!(japanese_name("住所"), Invalid);
         assert_eq!(japanese_name("市長"), Invalid);
         assert_eq!(japanese_name("一覧"), Invalid);
+        assert_eq!(japanese_name("簿"), Invalid);
+        assert_eq!(japanese_name("総務課"), Invalid);
+        assert_eq!(japanese_name("山田商店"), Invalid);
+        assert_eq!(japanese_name("山田工業"), Invalid);
+        assert_eq!(japanese_name("佐藤建設"), Invalid);
+        assert_eq!(japanese_name("佐藤課長"), Invalid);
+        assert_eq!(japanese_name("株式会社山田"), Invalid);
+        assert_eq!(japanese_name("確認する"), NotApplicable);
+        assert_eq!(japanese_name("財政"), NotApplicable);
+    }
+
+    #[test]
+    fn name_lexicon_is_loaded() {
+        let lex = lexicon();
+        assert!(lex.surnames.len() > 10_000, "{}", lex.surnames.len());
+        assert!(lex.given.len() > 10_000);
+        assert!(lex.surnames.contains("佐々木") && lex.given.contains("明日香"));
+        assert!(lex.surname_readings.contains("ヤマダ") && lex.given_readings.contains("アスカ"));
     }
 
     #[test]

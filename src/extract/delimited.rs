@@ -1,8 +1,10 @@
 //! CSV and TSV: each record is one unit (a row of cells joined by tabs) so
-//! that a label in one field is context for the next; a header row gives
-//! every cell of its column a context hint (a column headed 個人番号 makes
-//! its cells context-matched). Locations are `line L column C`.
+//! that a label in one field is context for the next; the header row (found
+//! by the shared table builder, also below title rows, see `table.rs`) gives
+//! every cell of its column a context hint (a column headed 個人番号 or
+//! KOJIN_NO makes its cells context-matched). Locations are `line L column C`.
 
+use super::table::{TableBuilder, TableCell, TableRow};
 use super::{encoding, ExtractContext, ExtractError, Extractor, Format};
 use crate::text::{Location, TextUnit};
 
@@ -29,8 +31,7 @@ impl Extractor for Delimited {
             .flexible(true)
             .delimiter(delimiter)
             .from_reader(decoded.text.as_bytes());
-        let mut header: Option<Vec<String>> = None;
-        let mut first = true;
+        let mut table = TableBuilder::new(cx.vocabulary(), 0);
         let mut record = csv::StringRecord::new();
         // Lines are counted from byte offsets: csv-core's own line counter
         // lags by one on CRLF files (it leaves the \n for the next read).
@@ -66,35 +67,29 @@ impl Extractor for Delimited {
                 counted_to = start;
             }
             let line = newlines + 1;
-            // The header row itself gets no hints (a label is no value).
-            let header_now = header.take();
-            if first {
-                first = false;
-                if crate::text::looks_like_header(record.iter()) {
-                    header = Some(record.iter().map(|s| s.trim().to_string()).collect());
-                }
-            }
-            let hints = header_now.as_ref();
-            let cells = record.iter().enumerate().map(|(i, value)| {
-                let hint = hints
-                    .and_then(|h| h.get(i))
-                    .filter(|h| !h.is_empty())
-                    .cloned();
-                (
-                    value.to_string(),
-                    Location::LineColumn {
+            let cells = record
+                .iter()
+                .enumerate()
+                .map(|(i, value)| TableCell {
+                    column: i as u32,
+                    text: value.to_string(),
+                    location: Location::LineColumn {
                         line,
                         column: i as u32 + 1,
                     },
-                    hint,
-                )
-            });
-            let unit = TextUnit::row(cells);
-            if header.is_none() {
-                header = header_now;
-            }
-            cx.units.unit(&cx.member, unit)?;
+                    // Saved from a spreadsheet, a number may have lost its leading zero.
+                    number: !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()),
+                })
+                .collect();
+            let member = &cx.member;
+            let units = &mut *cx.units;
+            table.push(TableRow { index: line, cells }, &mut |u| {
+                units.unit(member, u)
+            })?;
         }
+        let member = &cx.member;
+        let units = &mut *cx.units;
+        table.finish(&mut |u| units.unit(member, u))?;
         Ok(())
     }
 }

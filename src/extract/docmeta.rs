@@ -63,6 +63,10 @@ pub fn w3cdtf_date(s: &str) -> Option<Date> {
     if s.len() == 10 {
         return s.parse::<Date>().ok().and_then(plausible);
     }
+    // `2016-09-14 08:47:00` (HTML `<meta name="date">`): the date written.
+    if s.len() > 10 && s.as_bytes().get(10) == Some(&b' ') {
+        return s.get(..10)?.parse::<Date>().ok().and_then(plausible);
+    }
     None
 }
 
@@ -584,5 +588,58 @@ mod tests {
             let _ = ole_summary_created(&bytes);
             let _ = filetime_date(next());
         }
+    }
+
+    /// Records the metadata extractors report.
+    struct Meta(Vec<(String, Option<Date>)>);
+    impl crate::extract::UnitSink for Meta {
+        fn unit(
+            &mut self,
+            _: &crate::extract::MemberPath,
+            _: crate::text::TextUnit<'_>,
+        ) -> Result<(), crate::extract::ExtractError> {
+            Ok(())
+        }
+        fn unreadable(
+            &mut self,
+            _: &crate::extract::MemberPath,
+            _: crate::extract::Format,
+            _: crate::extract::ExtractError,
+        ) {
+        }
+        fn metadata(&mut self, m: &crate::extract::MemberPath, meta: crate::extract::DocumentMeta) {
+            self.0
+                .push((m.to_contract().unwrap_or_default(), meta.created));
+        }
+    }
+
+    #[test]
+    fn odf_html_and_mht_report_their_creation_date() {
+        use crate::extract::{Dispatcher, Limits, MemberPath, ScanBudget};
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/modern/");
+        for (file, want) in [
+            // LibreOffice keeps python-docx's template date (no zone: as written).
+            ("request_form.odt", jiff::civil::date(2013, 12, 23)),
+            ("request_form.fodt", jiff::civil::date(2013, 12, 23)),
+            ("request_form.html", jiff::civil::date(2013, 12, 23)),
+            // Date: Tue, 02 Apr 2024 23:30:00 +0000 is the 3rd in Japan.
+            ("request_form.mht", jiff::civil::date(2024, 4, 3)),
+        ] {
+            let data = std::fs::read(format!("{dir}{file}")).unwrap();
+            let mut sink = Meta(Vec::new());
+            let mut budget = ScanBudget::new(&Limits::default());
+            Dispatcher::default()
+                .extract(file, &data, MemberPath::root(), &mut budget, &mut sink)
+                .unwrap();
+            assert_eq!(sink.0, vec![(String::new(), Some(want))], "{file}");
+        }
+    }
+
+    #[test]
+    fn near_iso_dates_of_html_meta() {
+        assert_eq!(
+            w3cdtf_date("2016-09-14 08:47:00"),
+            Some(jiff::civil::date(2016, 9, 14))
+        );
     }
 }

@@ -3,14 +3,16 @@
 //! to panic on some inputs; see shared/docs/extraction.md).
 //!
 //! Units: the body's paragraphs as one unit (`paragraph N`), each table row
-//! as a row of cells (`table T row R col C`, the first row's cells giving
-//! their columns context), text boxes (`text box N`), headers, footers,
+//! as a row of cells (`table T row R col C`; the shared table builder finds
+//! the header row, also below title rows and as two rows with merged cells,
+//! and in a form gives a value cell its label cell as context), text boxes (`text box N`), headers, footers,
 //! footnotes, endnotes and comments (`comment N`). Deleted text of tracked
 //! changes (`w:delText`) is read: it is still in the file. Of Word's two
 //! copies of a text box (`mc:Choice` and the VML `mc:Fallback`), only the
 //! first is read. Documents embedded in the document (`word/embeddings/`)
 //! go back through the dispatcher.
 
+use super::table::{Merge, TableBuilder, TableCell, TableRow, SAMPLE_WORDS};
 use super::xml::{self, Ev};
 use super::zip::{extract_embedded, member_names, open, read_named};
 use super::{ExtractContext, ExtractError, Extractor, Format};
@@ -107,15 +109,25 @@ struct BodyState {
     paragraph: u32,
     tables: u32,
     text_boxes: u32,
+    /// Table ids for column evidence (numbered across the document).
+    next_table_id: u32,
+    /// The last body paragraph: a 記入例 heading marks the table below as a sample.
+    last_paragraph: String,
 }
 
-/// Table being read: its number, rows so far, header cells.
+/// Table being read: its number, rows so far, the cells of the current row
+/// (text and grid column), and the builder that chooses its header.
 struct Table {
     number: u32,
     row: u32,
-    header: Option<Vec<String>>,
-    cells: Vec<String>,
+    cells: Vec<(String, u32)>,
     cell: Option<String>,
+    /// Grid column of the current cell and how many grid columns it spans.
+    grid: u32,
+    span: u32,
+    /// Grid columns whose vertical merge started in an earlier row: (column, first row).
+    vmerge: Vec<(u32, u32)>,
+    builder: TableBuilder,
 }
 
 /// Reads `word/document.xml`: body paragraphs into one unit, table rows and
@@ -133,6 +145,7 @@ fn read_body(
     let mut skip_depth = 0u32; // inside mc:Fallback
     let mut pending_rows: Vec<TextUnit<'static>> = Vec::new();
     let mut pending_boxes: Vec<TextUnit<'static>> = Vec::new();
+    let vocabulary = cx.vocabulary();
     xml::walk(xml_text, |ev| {
         match ev {
             Ev::Open(e) => {
@@ -158,23 +171,58 @@ fn read_body(
                     "w:txbxContent" => boxes.push((String::new(), None)),
                     "w:tbl" if boxes.is_empty() => {
                         st.tables += 1;
+                        let mut builder = TableBuilder::new(vocabulary.clone(), st.next_table_id);
+                        if SAMPLE_WORDS.iter().any(|w| st.last_paragraph.contains(w)) {
+                            builder.mark_sample();
+                        }
                         tables.push(Table {
                             number: st.tables,
                             row: 0,
-                            header: None,
                             cells: Vec::new(),
                             cell: None,
+                            grid: 0,
+                            span: 1,
+                            vmerge: Vec::new(),
+                            builder,
                         });
                     }
                     "w:tr" if boxes.is_empty() => {
                         if let Some(t) = tables.last_mut() {
                             t.row += 1;
                             t.cells.clear();
+                            t.grid = 0;
                         }
                     }
                     "w:tc" if boxes.is_empty() => {
                         if let Some(t) = tables.last_mut() {
                             t.cell = Some(String::new());
+                            t.span = 1;
+                        }
+                    }
+                    // A cell spanning grid columns, or merged with the cells above.
+                    "w:gridSpan" if boxes.is_empty() => {
+                        if let Some(t) = tables.last_mut() {
+                            let n = xml::attr(&e, "w:val").and_then(|v| v.parse::<u32>().ok());
+                            t.span = n.unwrap_or(1).clamp(1, 64);
+                        }
+                    }
+                    "w:vMerge" if boxes.is_empty() => {
+                        if let Some(t) = tables.last_mut() {
+                            let restart = xml::attr(&e, "w:val").as_deref() == Some("restart");
+                            let (col, row) = (t.grid, t.row.saturating_sub(1));
+                            let open = t.vmerge_start(col);
+                            t.vmerge.retain(|&(c, _)| c != col);
+                            if restart {
+                                t.vmerge.push((col, row));
+                            } else if let Some(first) = open {
+                                t.builder.add_merge(Merge {
+                                    first_row: first,
+                                    first_column: col,
+                                    last_row: row,
+                                    last_column: col,
+                                });
+                                t.vmerge.push((col, first));
+                            }
                         }
                     }
                     _ => {}
@@ -208,6 +256,9 @@ fn read_body(
                             } else {
                                 st.paragraph += 1;
                                 st.body.push(&p, Location::Paragraph(st.paragraph));
+                                if !p.trim().is_empty() {
+                                    st.last_paragraph = p;
+                                }
                             }
                         }
                     }
@@ -225,41 +276,54 @@ fn read_body(
                     "w:tc" if boxes.is_empty() => {
                         if let Some(t) = tables.last_mut() {
                             if let Some(c) = t.cell.take() {
-                                t.cells.push(c);
+                                if t.span > 1 {
+                                    let (col, row) = (t.grid, t.row.saturating_sub(1));
+                                    t.builder.add_merge(Merge {
+                                        first_row: row,
+                                        first_column: col,
+                                        last_row: row,
+                                        last_column: col + t.span - 1,
+                                    });
+                                }
+                                t.cells.push((c, t.grid));
+                                t.grid += t.span;
                             }
                         }
                     }
                     "w:tr" if boxes.is_empty() => {
                         if let Some(t) = tables.last_mut() {
-                            let cells = std::mem::take(&mut t.cells);
-                            if t.row == 1
-                                && crate::text::looks_like_header(cells.iter().map(String::as_str))
-                            {
-                                t.header =
-                                    Some(cells.iter().map(|c| c.trim().to_string()).collect());
-                            }
-                            let header = if t.row == 1 { None } else { t.header.clone() };
                             let (number, row) = (t.number, t.row);
-                            let unit =
-                                TextUnit::row(cells.into_iter().enumerate().map(|(i, c)| {
-                                    (
-                                        c,
-                                        Location::Named(format!(
-                                            "table {number} row {row} col {}",
-                                            i + 1
-                                        )),
-                                        header
-                                            .as_ref()
-                                            .and_then(|h| h.get(i))
-                                            .filter(|h| !h.is_empty())
-                                            .cloned(),
-                                    )
-                                }));
-                            pending_rows.push(unit);
+                            let cells = std::mem::take(&mut t.cells)
+                                .into_iter()
+                                .enumerate()
+                                .map(|(i, (text, grid))| TableCell {
+                                    column: grid,
+                                    text,
+                                    location: Location::Named(format!(
+                                        "table {number} row {row} col {}",
+                                        i + 1
+                                    )),
+                                    number: false,
+                                })
+                                .collect();
+                            let row = TableRow {
+                                index: row.saturating_sub(1),
+                                cells,
+                            };
+                            t.builder.push(row, &mut |u| {
+                                pending_rows.push(u);
+                                Ok::<(), ExtractError>(())
+                            })?;
                         }
                     }
                     "w:tbl" if boxes.is_empty() => {
-                        tables.pop();
+                        if let Some(mut t) = tables.pop() {
+                            t.builder.finish(&mut |u| {
+                                pending_rows.push(u);
+                                Ok::<(), ExtractError>(())
+                            })?;
+                            st.next_table_id = t.builder.next_table();
+                        }
                     }
                     _ => {}
                 }
@@ -280,6 +344,13 @@ fn read_body(
         cx.unit(body.build())?;
     }
     Ok(())
+}
+
+impl Table {
+    /// The first row of a vertical merge still open in grid column `col`.
+    fn vmerge_start(&self, col: u32) -> Option<u32> {
+        self.vmerge.iter().find(|(c, _)| *c == col).map(|(_, r)| *r)
+    }
 }
 
 fn push_text(boxes: &mut [(String, Option<String>)], para: &mut Option<String>, t: &str) {

@@ -40,6 +40,18 @@ pub fn looks_like_text(head: &[u8]) -> bool {
     controls * 100 <= sample.len()
 }
 
+/// Whether `head` is UTF-16 (by BOM or NUL pattern): `Some(true)` for
+/// little-endian, `Some(false)` for big-endian.
+pub fn utf16_kind(head: &[u8]) -> Option<bool> {
+    if head.starts_with(&[0xFF, 0xFE]) {
+        return Some(true);
+    }
+    if head.starts_with(&[0xFE, 0xFF]) {
+        return Some(false);
+    }
+    utf16_without_bom(head).map(|e| e == UTF_16LE)
+}
+
 /// UTF-16 without a BOM: mostly-ASCII text has a NUL in every other byte.
 fn utf16_without_bom(head: &[u8]) -> Option<&'static Encoding> {
     let sample = &head[..head.len().min(4096) & !1];

@@ -9,12 +9,16 @@
 //! `3/請求書.pdf` for the third message of an mbox (the message itself is
 //! member `3`).
 //!
-//! What is not a finding: addresses in From/To/Cc headers (every mail has
-//! them), and, for a sender of the office's own domains, the signature
-//! block (after a `-- ` line, or the last separator line of the message's
-//! final lines). Personal data in the body and in attachments is. Each
-//! message's sender and recipient domains are passed on ([`MailMeta`]) for
-//! the outbound check; full addresses are not kept.
+//! Parties: the addresses and display names in From, To, Cc and Reply-To of
+//! parties outside the office's own domains are citizens' and partners'
+//! personal data: each is a unit located `header From`, `header To` … (see
+//! [`report_parties`]). Staff of the office's domains and role addresses
+//! (info@, noreply@ …) are not reported. For a sender of the office's own
+//! domains the signature block (after a `-- ` line, or the last separator
+//! line of the message's final lines) is not a finding either; any other
+//! sender's signature is a unit of its own (`signature`), where a line that
+//! is a name counts. Each message's sender and recipient domains are passed
+//! on ([`MailMeta`]) for the outbound check.
 
 use std::io::BufRead;
 
@@ -108,6 +112,126 @@ pub fn is_internal(domain: &str, internal: &[String]) -> bool {
     })
 }
 
+/// One party of a message, as its header names it.
+#[derive(Debug, Clone, Copy)]
+pub struct Party<'a> {
+    /// `From`, `To`, `Cc` or `Reply-To`.
+    pub header: &'static str,
+    pub name: Option<&'a str>,
+    pub address: &'a str,
+}
+
+/// Local parts of role addresses: a mailbox of a function, not a person.
+const ROLE_MAILBOXES: &[&str] = &[
+    "info",
+    "information",
+    "noreply",
+    "no-reply",
+    "donotreply",
+    "do-not-reply",
+    "postmaster",
+    "webmaster",
+    "hostmaster",
+    "mailer-daemon",
+    "abuse",
+    "admin",
+    "administrator",
+    "root",
+    "support",
+    "help",
+    "contact",
+    "inquiry",
+    "inquiries",
+    "sales",
+    "office",
+    "service",
+    "news",
+    "newsletter",
+    "notification",
+    "notifications",
+    "system",
+    "toiawase",
+    "otoiawase",
+    "uketsuke",
+];
+
+/// Whether an address is a role address (info@, noreply@, postmaster@ …).
+pub fn is_role_address(address: &str) -> bool {
+    let local = address
+        .rsplit_once('@')
+        .map(|(l, _)| l)
+        .unwrap_or(address)
+        .trim()
+        .trim_start_matches('<')
+        .to_ascii_lowercase();
+    ROLE_MAILBOXES.iter().any(|r| {
+        local == *r
+            || local.strip_prefix(r).is_some_and(|rest| {
+                rest.starts_with(['-', '_', '.', '+']) || rest.chars().all(|c| c.is_ascii_digit())
+            })
+    })
+}
+
+/// The hint of a party's address: with the office's domains known the
+/// party is outside them (an e-mail context word); without, nobody knows
+/// (`所属不明`, a negative word that keeps the finding `low`).
+pub const PARTY_HINT_OUTSIDE: &str = "メールヘッダー（外部の相手）";
+pub const PARTY_HINT_UNKNOWN: &str = "メールヘッダー（所属不明）";
+
+/// Reports the parties of a message that are personal data: addresses of
+/// parties outside the office's domains (`header From` …) and, when those
+/// domains are known, the display names (as a 氏名). Staff addresses of the
+/// office's domains and role addresses are left out; each address once.
+pub fn report_parties<'a>(
+    parties: impl IntoIterator<Item = Party<'a>>,
+    member: &MemberPath,
+    units: &mut dyn UnitSink,
+) -> Result<(), ExtractError> {
+    let known = units.internal_domains_known();
+    let mut seen: Vec<String> = Vec::new();
+    for p in parties {
+        let address = p.address.trim().trim_matches(['<', '>']);
+        let Some(domain) = domain_of(address) else {
+            continue;
+        };
+        let key = address.to_ascii_lowercase();
+        if seen.contains(&key)
+            || (known && units.internal_domain(&domain))
+            || is_role_address(address)
+        {
+            continue;
+        }
+        seen.push(key);
+        let location = Location::Named(format!("header {}", p.header));
+        let mut unit = TextUnit::fixed(address.to_string(), location.clone());
+        unit.context_hint = Some(
+            if known {
+                PARTY_HINT_OUTSIDE
+            } else {
+                PARTY_HINT_UNKNOWN
+            }
+            .to_string(),
+        );
+        units.unit(member, unit)?;
+        if let Some(name) = p
+            .name
+            .map(str::trim)
+            .filter(|n| known && !n.is_empty() && !n.contains('@') && n.chars().count() <= 40)
+        {
+            let mut unit = TextUnit::fixed(name.to_string(), location);
+            unit.context_hint = Some("氏名".to_string());
+            units.unit(member, unit)?;
+        }
+    }
+    Ok(())
+}
+
+/// The signature block a body ends with (see [`strip_signature`]), if any.
+pub fn signature_of(body: &str) -> Option<&str> {
+    let rest = &body[strip_signature(body).len()..];
+    (!rest.trim().is_empty()).then_some(rest)
+}
+
 /// Cuts the signature block off a body: from a `-- ` delimiter line, or
 /// from the first separator line (a row of ─ ━ - = ＝ _ * ~) among the
 /// final 15 lines (Japanese signatures are usually framed by two such
@@ -137,6 +261,21 @@ pub fn strip_signature(body: &str) -> &str {
     body
 }
 
+/// A signature block as a unit of its own (`signature`), labelled 署名 so
+/// that a line holding a name counts.
+pub fn report_signature(
+    signature: Option<&str>,
+    member: &MemberPath,
+    units: &mut dyn UnitSink,
+) -> Result<(), ExtractError> {
+    if let Some(sig) = signature {
+        let mut unit = TextUnit::fixed(sig, Location::Named("signature".into()));
+        unit.context_hint = Some("署名".to_string());
+        units.unit(member, unit)?;
+    }
+    Ok(())
+}
+
 /// Reads one message: its units, its attachments (recursively) and its
 /// addressing. `single`: attachments are `attachments/NAME` (an .eml);
 /// otherwise `NAME` under the message's own member (an mbox message).
@@ -163,6 +302,23 @@ pub fn read_message(
         member,
         msg.date().and_then(super::docmeta::mail_date),
     );
+    // Issue 13: the parties outside the office are personal data.
+    let headers = [
+        ("From", msg.from()),
+        ("Reply-To", msg.reply_to()),
+        ("To", msg.to()),
+        ("Cc", msg.cc()),
+    ];
+    let parties = headers.iter().flat_map(|(header, a)| {
+        a.iter().flat_map(|a| a.iter()).filter_map(move |x| {
+            Some(Party {
+                header,
+                name: x.name(),
+                address: x.address()?,
+            })
+        })
+    });
+    report_parties(parties, member, units)?;
     if let Some(subject) = msg.subject() {
         units.unit(
             member,
@@ -184,17 +340,15 @@ pub fn read_message(
             }
         }
     }
-    let body = if internal_sender {
-        strip_signature(&body)
-    } else {
-        &body
-    };
+    let (body, signature) = (strip_signature(&body), signature_of(&body));
     if !body.trim().is_empty() {
         units.unit(
             member,
             TextUnit::fixed(body, Location::Named("body".into())),
         )?;
     }
+    // Staff signatures are organisational; anyone else's is theirs.
+    report_signature(signature.filter(|_| !internal_sender), member, units)?;
     for (i, part) in msg.attachments().enumerate() {
         budget.check_time()?;
         budget.charge_member()?;
@@ -281,6 +435,22 @@ mod tests {
         let b = "本文です。\n\n━━━━━━━━━━\n○○市 総務課 山田\n内線 1234\n━━━━━━━━━━\n";
         assert_eq!(strip_signature(b), "本文です。\n\n");
         assert_eq!(strip_signature("本文だけ\n"), "本文だけ\n");
+    }
+
+    #[test]
+    fn role_addresses_are_no_persons() {
+        assert!(is_role_address("info@example.co.jp"));
+        assert!(is_role_address("<NoReply@example.jp>"));
+        assert!(is_role_address("postmaster@example.jp"));
+        assert!(is_role_address("info-kensetsu@example.jp"));
+        assert!(is_role_address("support2@example.jp"));
+        assert!(!is_role_address("nanaka.yamaguchi@example.ne.jp"));
+        assert!(!is_role_address("informatics.taro@example.jp"));
+        assert_eq!(
+            signature_of("本文\n-- \n山口 七夏\n"),
+            Some("-- \n山口 七夏\n")
+        );
+        assert_eq!(signature_of("本文だけ\n"), None);
     }
 
     #[test]

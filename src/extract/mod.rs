@@ -10,18 +10,33 @@
 //! `unreadable` / `unsupported` with its name: a records officer must see
 //! what was not checked.
 
+pub mod damaged;
 pub mod delimited;
+pub mod doc;
 pub mod docmeta;
 pub mod docx;
 pub mod encoding;
+pub mod gzip;
+pub mod html;
 pub mod image;
+pub mod lzh;
 pub mod mail;
+pub mod mht;
 pub mod msg;
 pub mod ocr;
+pub mod odf;
+pub mod ole_props;
 pub mod pdf;
 pub mod plain;
+pub mod ppt;
 pub mod pptx;
+pub mod rtf;
+pub mod sevenz;
 pub mod spreadsheet;
+pub mod table;
+pub mod tar;
+pub mod tnef;
+pub mod word_table;
 pub mod xml;
 pub mod zip;
 
@@ -67,6 +82,9 @@ pub enum Format {
     /// OLE compound file: legacy .doc / .xls / .ppt / Outlook .msg / 一太郎.
     Doc,
     Xls,
+    /// Excel 2.x-4.0 worksheets (BIFF2-4, a bare record stream, not OLE):
+    /// calamine does not read them.
+    XlsBiff4,
     Ppt,
     Msg,
     Jtd,
@@ -75,12 +93,61 @@ pub enum Format {
     /// `EncryptedPackage`).
     EncryptedOffice,
     Rtf,
+    /// Outlook/Exchange rich-text mail (winmail.dat, application/ms-tnef).
+    Tnef,
     Eml,
     Mbox,
     Image(&'static str),
     /// Not text and not a known format (executables, media, …).
     Binary,
+    /// OpenDocument presentation (`.odp`; drawings `.odg` are read the same way).
+    Odp,
+    /// Flat (single-XML) OpenDocument: `.fodt`, `.fodp`, `.fods`.
+    Fodt,
+    Html,
+    /// A saved web page: MIME `multipart/related` (`.mht`, `.mhtml`).
+    Mht,
+    /// LHA / LZH archive.
+    Lzh,
+    SevenZ,
+    Tar,
+    Gzip,
+    /// A format recognised by its magic bytes or extension that this
+    /// version does not read (一太郎 `.jaw`, OASYS, CAD, RAR, …): its name.
+    NotRead(&'static str),
 }
+
+/// Formats recognised but not read, by extension: (extensions, name). The
+/// name is what a records officer sees in the report.
+const NOT_READ_BY_EXTENSION: &[(&[&str], &str)] = &[
+    (
+        &["jaw", "jbw", "jfw", "jvw", "juw", "jsw"],
+        "jaw (一太郎 old)",
+    ),
+    (&["oas", "oa2", "oa3", "oak"], "oas (OASYS)"),
+    (&["dwg"], "dwg (AutoCAD)"),
+    (&["jww", "jwc"], "jww (Jw_cad)"),
+    (&["sfc", "sfz", "p21"], "sfc (SXF CAD)"),
+    (&["xdw", "xbd"], "xdw (DocuWorks)"),
+    (&["rar"], "rar"),
+    (&["xz", "txz"], "xz"),
+    (&["bz2", "tbz", "tbz2"], "bzip2"),
+    (&["cab"], "cab"),
+    (&["wpd"], "wpd (WordPerfect)"),
+    (&["hwp"], "hwp (Hangul)"),
+    (&["pages", "numbers", "key"], "iwork (Apple)"),
+];
+
+/// Formats recognised but not read, by magic bytes at offset 0.
+const NOT_READ_BY_MAGIC: &[(&[u8], &str)] = &[
+    (b"AC10", "dwg (AutoCAD)"),
+    (b"JwwData.", "jww (Jw_cad)"),
+    (b"Rar!\x1a\x07", "rar"),
+    (b"\xFD7zXZ\x00", "xz"),
+    (b"BZh", "bzip2"),
+    (b"MSCF\0\0\0\0", "cab"),
+    (b"\xFFWPC", "wpd (WordPerfect)"),
+];
 
 impl Format {
     /// The format's name as shown to users.
@@ -99,16 +166,27 @@ impl Format {
             Format::Zip => "zip",
             Format::Doc => "doc (Word 97-2003)",
             Format::Xls => "xls (Excel 97-2003)",
+            Format::XlsBiff4 => "xls (Excel 2.x-4.0)",
             Format::Ppt => "ppt (PowerPoint 97-2003)",
             Format::Msg => "msg (Outlook)",
             Format::Jtd => "jtd (一太郎)",
             Format::Ole => "ole (compound file)",
             Format::EncryptedOffice => "encrypted office document",
             Format::Rtf => "rtf",
+            Format::Tnef => "tnef (winmail.dat)",
             Format::Eml => "eml",
             Format::Mbox => "mbox",
             Format::Image(n) => n,
             Format::Binary => "binary",
+            Format::Odp => "odp",
+            Format::Fodt => "fodt",
+            Format::Html => "html",
+            Format::Mht => "mht",
+            Format::Lzh => "lzh",
+            Format::SevenZ => "7z",
+            Format::Tar => "tar",
+            Format::Gzip => "gzip",
+            Format::NotRead(n) => n,
         }
     }
 
@@ -136,6 +214,11 @@ impl Format {
                 if rest.starts_with(b"application/vnd.oasis.opendocument.text") {
                     return Format::Odt;
                 }
+                if rest.starts_with(b"application/vnd.oasis.opendocument.presentation")
+                    || rest.starts_with(b"application/vnd.oasis.opendocument.graphics")
+                {
+                    return Format::Odp;
+                }
             }
             return match ext {
                 "docx" | "docm" | "dotx" | "dotm" => Format::Docx,
@@ -143,7 +226,8 @@ impl Format {
                 "xlsb" => Format::Xlsb,
                 "pptx" | "pptm" | "potx" | "ppsx" => Format::Pptx,
                 "ods" => Format::Ods,
-                "odt" => Format::Odt,
+                "odt" | "ott" => Format::Odt,
+                "odp" | "otp" | "odg" => Format::Odp,
                 _ => Format::Zip,
             };
         }
@@ -198,8 +282,31 @@ impl Format {
         if head.starts_with(b"{\\rtf") {
             return Format::Rtf;
         }
+        if head.starts_with(&tnef::SIGNATURE) {
+            return Format::Tnef;
+        }
+        // A BIFF2/3/4 BOF record (0x0009, 0x0209, 0x0409) opens an Excel
+        // 2.x-4.0 file.
+        if matches!(ext, "xls" | "xlw")
+            && head.len() >= 4
+            && head[0] == 0x09
+            && matches!(head[1], 0x00 | 0x02 | 0x04)
+            && matches!(head[2], 4 | 6 | 8)
+            && head[3] == 0
+        {
+            return Format::XlsBiff4;
+        }
+        if let Some(f) = sniff_archive(ext, head) {
+            return f;
+        }
         if matches!(ext, "jtd" | "jtdc") {
             return Format::Jtd;
+        }
+        if let Some(f) = sniff_not_read(ext, head) {
+            return f;
+        }
+        if matches!(ext, "mht" | "mhtml") || saved_web_page(head) {
+            return Format::Mht;
         }
         // Mail before the binary check: a MIME part may be raw UTF-16 (NULs).
         if ext == "eml"
@@ -210,6 +317,9 @@ impl Format {
         }
         if !encoding::looks_like_text(head) {
             return Format::Binary;
+        }
+        if let Some(f) = sniff_markup(ext, head) {
+            return f;
         }
         if head.starts_with(b"From ") && ext != "csv" && ext != "txt" {
             return Format::Mbox;
@@ -243,12 +353,14 @@ pub fn format_name_static(name: &str) -> Option<&'static str> {
         Format::Zip,
         Format::Doc,
         Format::Xls,
+        Format::XlsBiff4,
         Format::Ppt,
         Format::Msg,
         Format::Jtd,
         Format::Ole,
         Format::EncryptedOffice,
         Format::Rtf,
+        Format::Tnef,
         Format::Eml,
         Format::Mbox,
         Format::Image("png"),
@@ -257,8 +369,138 @@ pub fn format_name_static(name: &str) -> Option<&'static str> {
         Format::Image("tiff"),
         Format::Image("bmp"),
         Format::Binary,
+        Format::Odp,
+        Format::Fodt,
+        Format::Html,
+        Format::Mht,
+        Format::Lzh,
+        Format::SevenZ,
+        Format::Tar,
+        Format::Gzip,
     ];
-    ALL.iter().map(|f| f.name()).find(|n| *n == name)
+    ALL.iter()
+        .map(|f| f.name())
+        .chain(NOT_READ_BY_EXTENSION.iter().map(|(_, n)| *n))
+        .chain(NOT_READ_BY_MAGIC.iter().map(|(_, n)| *n))
+        .find(|n| *n == name)
+}
+
+/// 7z, LHA, gzip and tar by their magic bytes (a tar without the ustar
+/// magic by its extension and a valid header checksum).
+fn sniff_archive(ext: &str, head: &[u8]) -> Option<Format> {
+    if head.starts_with(b"7z\xBC\xAF\x27\x1C") {
+        return Some(Format::SevenZ);
+    }
+    // LHA level 0-3 headers carry the method id at offset 2: `-lh5-`.
+    if let Some(m) = head.get(2..7) {
+        let known = m[0] == b'-'
+            && m[4] == b'-'
+            && matches!(&m[1..3], b"lh" | b"lz" | b"pm")
+            && m[3].is_ascii_alphanumeric();
+        if known {
+            return Some(Format::Lzh);
+        }
+    }
+    if head.starts_with(&[0x1F, 0x8B]) {
+        return Some(Format::Gzip);
+    }
+    if head.get(257..262) == Some(b"ustar") {
+        return Some(Format::Tar);
+    }
+    if ext == "tar" && tar_checksum_ok(head) {
+        return Some(Format::Tar);
+    }
+    None
+}
+
+/// Whether the first 512 bytes are a tar header with a valid checksum.
+fn tar_checksum_ok(head: &[u8]) -> bool {
+    let Some(block) = head.get(..512) else {
+        return false;
+    };
+    let stored = std::str::from_utf8(&block[148..156])
+        .ok()
+        .map(|s| s.trim_matches(|c: char| c == '\0' || c == ' '))
+        .and_then(|s| u32::from_str_radix(s, 8).ok());
+    let sum: u32 = block
+        .iter()
+        .enumerate()
+        .map(|(i, &b)| {
+            if (148..156).contains(&i) {
+                32
+            } else {
+                b as u32
+            }
+        })
+        .sum();
+    stored == Some(sum) && block[0] != 0
+}
+
+/// Formats recognised and named but not read: by magic first, then extension.
+fn sniff_not_read(ext: &str, head: &[u8]) -> Option<Format> {
+    // Magic alone only for binary heads: a text file may start with `BZh`.
+    if !encoding::looks_like_text(head) {
+        if let Some((_, n)) = NOT_READ_BY_MAGIC.iter().find(|(m, _)| head.starts_with(m)) {
+            return Some(Format::NotRead(n));
+        }
+    }
+    NOT_READ_BY_EXTENSION
+        .iter()
+        .find(|(exts, _)| exts.contains(&ext))
+        .map(|(_, n)| Format::NotRead(n))
+}
+
+/// A web page saved as MIME (`From: <Saved by …>`, Chrome's
+/// `Snapshot-Content-Location`): not a mail.
+fn saved_web_page(head: &[u8]) -> bool {
+    let start = &head[..head.len().min(2048)];
+    start.starts_with(b"From: <Saved by ")
+        || start
+            .windows(26)
+            .any(|w| w.eq_ignore_ascii_case(b"Snapshot-Content-Location:"))
+}
+
+/// HTML and flat OpenDocument XML by their first markup (UTF-16 included).
+fn sniff_markup(ext: &str, head: &[u8]) -> Option<Format> {
+    let sample = &head[..head.len().min(2048)];
+    // UTF-16: keep the low (ASCII) bytes so that the markup can be seen.
+    let ascii: Vec<u8> = match encoding::utf16_kind(sample) {
+        Some(le) => sample
+            .strip_prefix(if le { &[0xFF, 0xFE] } else { &[0xFE, 0xFF] })
+            .unwrap_or(sample)
+            .chunks_exact(2)
+            .map(|p| if le { p[0] } else { p[1] })
+            .filter(|&b| b != 0)
+            .collect(),
+        None => sample.to_vec(),
+    };
+    let lower = ascii.to_ascii_lowercase();
+    let body = lower
+        .strip_prefix(b"\xEF\xBB\xBF")
+        .unwrap_or(&lower)
+        .trim_ascii_start();
+    let has = |needle: &[u8]| lower.windows(needle.len()).any(|w| w == needle);
+    if body.starts_with(b"<?xml") || body.starts_with(b"<office:document") {
+        if has(b"<office:document") && has(b"opendocument.") {
+            return Some(Format::Fodt);
+        }
+        if has(b"<html") {
+            return Some(Format::Html);
+        }
+        return match ext {
+            "fodt" | "fodp" | "fods" | "fodg" => Some(Format::Fodt),
+            "html" | "htm" | "xhtml" | "xht" | "shtml" => Some(Format::Html),
+            _ => None,
+        };
+    }
+    let markup = body.starts_with(b"<!doctype html")
+        || body.starts_with(b"<html")
+        || (body.starts_with(b"<")
+            && (has(b"<html") || has(b"<body") || has(b"<head>") || has(b"<head ")));
+    if markup || matches!(ext, "html" | "htm" | "xhtml" | "xht" | "shtml") {
+        return Some(Format::Html);
+    }
+    None
 }
 
 fn looks_like_mail_headers(head: &[u8]) -> bool {
@@ -409,12 +651,22 @@ pub trait UnitSink {
     fn internal_domain(&self, _domain: &str) -> bool {
         false
     }
+    /// Whether the office's own mail domains are known at all (else no
+    /// mail party can be told from staff).
+    fn internal_domains_known(&self) -> bool {
+        false
+    }
     /// A large container finished one self-contained part (an mbox
     /// message): what was pushed so far may be passed on.
     fn part_done(&mut self) {}
     /// What the document at `member` says about itself (its creation date,
     /// for retention). Extractors call it when the format records it.
     fn metadata(&mut self, _member: &MemberPath, _meta: DocumentMeta) {}
+    /// The detectors' label words, for choosing the header row of a table
+    /// (see `table.rs`); without them headers are chosen by shape alone.
+    fn vocabulary(&self) -> Option<std::sync::Arc<crate::vocabulary::Vocabulary>> {
+        None
+    }
 }
 
 /// Everything an extractor needs besides the bytes.
@@ -462,6 +714,11 @@ impl ExtractContext<'_> {
         self.units.metadata(&self.member, meta);
     }
 
+    /// The detectors' label words (see [`UnitSink::vocabulary`]).
+    pub fn vocabulary(&self) -> Option<std::sync::Arc<crate::vocabulary::Vocabulary>> {
+        self.units.vocabulary()
+    }
+
     /// Pushes a unit of this file or member.
     pub fn unit(&mut self, unit: TextUnit<'_>) -> Result<(), ExtractError> {
         self.budget.check_time()?;
@@ -502,8 +759,56 @@ impl Default for Dispatcher {
                 Box::new(image::Image),
                 Box::new(mail::Mail),
                 Box::new(msg::Msg),
+                Box::new(doc::Doc),
+                Box::new(ppt::Ppt),
+                Box::new(rtf::Rtf),
+                Box::new(tnef::Tnef),
+                Box::new(odf::Odf),
+                Box::new(html::Html),
+                Box::new(mht::Mht),
+                Box::new(lzh::Lzh),
+                Box::new(sevenz::SevenZ),
+                Box::new(tar::Tar),
+                Box::new(gzip::Gzip),
             ],
         }
+    }
+}
+
+/// Passes everything on to `inner`, counting the units (to know whether
+/// a failed extraction yielded anything).
+struct CountingSink<'a> {
+    inner: &'a mut dyn UnitSink,
+    units: usize,
+}
+
+impl UnitSink for CountingSink<'_> {
+    fn unit(&mut self, member: &MemberPath, unit: TextUnit<'_>) -> Result<(), ExtractError> {
+        self.units += 1;
+        self.inner.unit(member, unit)
+    }
+    fn unreadable(&mut self, member: &MemberPath, format: Format, error: ExtractError) {
+        self.inner.unreadable(member, format, error)
+    }
+    fn mail(&mut self, member: &MemberPath, meta: mail::MailMeta) {
+        self.inner.mail(member, meta)
+    }
+    fn internal_domain(&self, domain: &str) -> bool {
+        self.inner.internal_domain(domain)
+    }
+    fn part_done(&mut self) {
+        self.inner.part_done()
+    }
+    fn metadata(&mut self, member: &MemberPath, meta: DocumentMeta) {
+        self.inner.metadata(member, meta)
+    }
+    // Every method with a default must be passed on too, or a document
+    // inside a container loses what the outer sink knows.
+    fn vocabulary(&self) -> Option<std::sync::Arc<crate::vocabulary::Vocabulary>> {
+        self.inner.vocabulary()
+    }
+    fn internal_domains_known(&self) -> bool {
+        self.inner.internal_domains_known()
     }
 }
 
@@ -552,9 +857,75 @@ impl Dispatcher {
         budget: &mut ScanBudget,
         units: &mut dyn UnitSink,
     ) -> Result<Dispatched, (Format, ExtractError)> {
-        let format = Format::sniff(name, data);
+        // Sniffing needs the head only (the names in a compound file's
+        // directory are checked against its root below): scanning a large
+        // file for each stream name costs time for nothing.
+        let mut format = Format::sniff(name, &data[..data.len().min(64 * 1024)]);
         if format == Format::Binary {
-            return Ok(Dispatched::Skipped);
+            // A name that promises a document over bytes that are none:
+            // damaged, and reported so (see damaged.rs).
+            let Some(expected) = damaged::expected_format(name) else {
+                return Ok(Dispatched::Skipped);
+            };
+            budget.check_depth(&member).map_err(|e| (expected, e))?;
+            let mut counting = CountingSink {
+                inner: units,
+                units: 0,
+            };
+            if let Some(fixed) = damaged::repair(expected, data) {
+                let mut cx = ExtractContext {
+                    member,
+                    budget,
+                    units: &mut counting,
+                    dispatcher: self,
+                };
+                if let Err(e) = self.extract_as(expected, name, &fixed, &mut cx) {
+                    if e.reason == UnreadableReason::Timeout {
+                        return Err((expected, e));
+                    }
+                }
+            }
+            let what = format!(
+                "not recognised as a {} file (damaged or overwritten header)",
+                expected.name()
+            );
+            return Err((expected, damaged::corrupt(&what, counting.units)));
+        }
+        if matches!(
+            format,
+            Format::Doc | Format::Xls | Format::Ppt | Format::Msg | Format::Ole
+        ) {
+            // A Word, PowerPoint or Outlook file whose sector tables are
+            // broken is corrupt, whatever names its damaged directory
+            // shows (a fuzzed .doc sniffed as a workbook made calamine,
+            // which follows broken chains without bound, allocate GBs).
+            let ext = name
+                .rsplit_once('.')
+                .map(|(_, e)| e.to_ascii_lowercase())
+                .unwrap_or_default();
+            let ours = matches!(format, Format::Doc | Format::Ppt | Format::Msg)
+                || matches!(ext.as_str(), "doc" | "dot" | "ppt" | "pps" | "pot" | "msg");
+            if let Some(e) = ours
+                .then(|| ole_props::check_compound_file(data).err())
+                .flatten()
+            {
+                let named = match ext.as_str() {
+                    "doc" | "dot" => Format::Doc,
+                    "ppt" | "pps" | "pot" => Format::Ppt,
+                    "msg" => Format::Msg,
+                    _ => format,
+                };
+                return Err((
+                    named,
+                    ExtractError::new(UnreadableReason::Corrupt, format!("compound file: {e}")),
+                ));
+            }
+            // The directory names that sniffing sees include those of
+            // embedded objects (a chart's Workbook in a Word file): the
+            // root streams tell the application.
+            if let Some(f) = ole_props::root_format(data) {
+                format = f;
+            }
         }
         budget.check_depth(&member).map_err(|e| (format, e))?;
         if format == Format::EncryptedOffice {
@@ -582,16 +953,45 @@ impl Dispatcher {
                 ),
             ));
         };
-        let mut cx = ExtractContext {
-            member,
-            budget,
-            units,
-            dispatcher: self,
+        let mut counting = CountingSink {
+            inner: units,
+            units: 0,
         };
-        extractor
-            .extract(name, format, data, &mut cx)
-            .map(|_| Dispatched::Extracted(format))
-            .map_err(|e| (format, e))
+        let result = {
+            let mut cx = ExtractContext {
+                member: member.clone(),
+                budget: &mut *budget,
+                units: &mut counting,
+                dispatcher: self,
+            };
+            extractor.extract(name, format, data, &mut cx)
+        };
+        match result {
+            Ok(()) => Ok(Dispatched::Extracted(format)),
+            // A document that does not open and yields nothing (a truncated
+            // copy): read what is left, and report it corrupt either way.
+            Err(e)
+                if e.reason == UnreadableReason::Corrupt
+                    && counting.units == 0
+                    && damaged::repairable(format) =>
+            {
+                if let Some(fixed) = damaged::repair(format, data) {
+                    let mut cx = ExtractContext {
+                        member,
+                        budget,
+                        units: &mut counting,
+                        dispatcher: self,
+                    };
+                    if let Err(e2) = self.extract_as(format, name, &fixed, &mut cx) {
+                        if e2.reason == UnreadableReason::Timeout {
+                            return Err((format, e2));
+                        }
+                    }
+                }
+                Err((format, damaged::corrupt(&e.detail, counting.units)))
+            }
+            Err(e) => Err((format, e)),
+        }
     }
 }
 
@@ -655,6 +1055,69 @@ mod tests {
             Format::sniff("export", b"Received: from x\r\nSubject: a\r\n\r\nbody"),
             Format::Eml
         );
+        assert_eq!(
+            Format::sniff("winmail", &[0x78, 0x9F, 0x3E, 0x22, 0, 0, 1]),
+            Format::Tnef
+        );
+        assert_eq!(
+            Format::sniff("old.xls", &[0x09, 0x04, 6, 0, 0, 0, 0x10, 0]),
+            Format::XlsBiff4
+        );
+        assert_eq!(Format::sniff("note.rtf", b"{\\rtf1\\ansi x}"), Format::Rtf);
+    }
+
+    #[test]
+    fn sniff_archives_markup_and_formats_not_read() {
+        let mut lzh = vec![0x2E, 0x00];
+        lzh.extend_from_slice(b"-lh5-\0\0\0");
+        assert_eq!(Format::sniff("x.dat", &lzh), Format::Lzh);
+        assert_eq!(
+            Format::sniff("x", b"7z\xBC\xAF\x27\x1C\x00\x04"),
+            Format::SevenZ
+        );
+        assert_eq!(Format::sniff("x", &[0x1F, 0x8B, 8, 0]), Format::Gzip);
+        let mut tar = vec![0u8; 512];
+        tar[257..262].copy_from_slice(b"ustar");
+        assert_eq!(Format::sniff("x", &tar), Format::Tar);
+        assert_eq!(
+            Format::sniff("page.txt", b"<!DOCTYPE html><html><p>a"),
+            Format::Html
+        );
+        let mut utf16 = vec![0xFF, 0xFE];
+        for u in "<html><body>氏名".encode_utf16() {
+            utf16.extend_from_slice(&u.to_le_bytes());
+        }
+        assert_eq!(Format::sniff("x", &utf16), Format::Html);
+        assert_eq!(
+            Format::sniff(
+                "a.xml",
+                b"<?xml version=\"1.0\"?><office:document office:mimetype=\"application/vnd.oasis.opendocument.text\">"
+            ),
+            Format::Fodt
+        );
+        assert_eq!(
+            Format::sniff("saved", b"From: <Saved by Blink>\r\nSubject: x\r\n"),
+            Format::Mht
+        );
+        assert_eq!(
+            Format::sniff("zumen.dwg", b"AC1032\0\0\0\0"),
+            Format::NotRead("dwg (AutoCAD)")
+        );
+        assert_eq!(
+            Format::sniff("a.jaw", b"anything"),
+            Format::NotRead("jaw (一太郎 old)")
+        );
+        // Magic alone does not make a text file a bzip2 stream.
+        assert_eq!(Format::sniff("notes", b"BZh hello"), Format::Text);
+        // Names cross the worker pipe.
+        for f in [
+            Format::Lzh,
+            Format::NotRead("rar"),
+            Format::Odp,
+            Format::Mht,
+        ] {
+            assert_eq!(format_name_static(f.name()), Some(f.name()));
+        }
     }
 
     #[test]

@@ -4,19 +4,24 @@
 //! CFB version 4 files.
 //!
 //! Read: subject, plain-text body (or the HTML body as text), sender and
-//! recipient addresses (for the outbound check, by domain), attachments
+//! recipient addresses (for the outbound check, by domain; parties outside
+//! the office's domains are reported as `header From`/`To`/`Cc` units, see
+//! `mail::report_parties`), attachments
 //! (back through the dispatcher: `attachments/NAME`) and embedded messages
 //! (`attachments/NAME` read as a message of its own). 8-bit strings are
 //! decoded with the message's code page (PR_MESSAGE_CODEPAGE or
 //! PR_INTERNET_CPID; CP932 when neither is set). A body kept only as
-//! compressed RTF is not read yet.
+//! compressed RTF (PR_RTF_COMPRESSED, LZFu or uncompressed "MELA") is
+//! decompressed and read with the RTF reader; one that fails its checks
+//! is reported `corrupt` while the rest of the message is still read. The
+//! submit (else delivery, else creation) time is the message's date.
 
 use std::io::{Cursor, Read};
 use std::path::{Path, PathBuf};
 
 use encoding_rs::Encoding;
 
-use super::mail::{strip_signature, MailMeta};
+use super::mail::{signature_of, strip_signature, MailMeta};
 use super::{ExtractContext, ExtractError, Extractor, Format, MemberPath, UnreadableReason};
 use crate::text::{Location, TextUnit};
 
@@ -131,6 +136,15 @@ fn props_codepage(props: &[u8], header: usize) -> Option<u32> {
     cpid
 }
 
+/// PR_RECIPIENT_TYPE from a recipient's property stream (8-byte header,
+/// 16-byte entries).
+fn recipient_type(props: &[u8]) -> Option<u32> {
+    props.get(8..)?.chunks_exact(16).find_map(|e| {
+        let tag = u32::from_le_bytes([e[0], e[1], e[2], e[3]]);
+        (tag == 0x0C15_0003).then(|| u32::from_le_bytes([e[8], e[9], e[10], e[11]]))
+    })
+}
+
 fn domain_of(address: &str) -> Option<String> {
     address
         .rsplit_once('@')
@@ -166,8 +180,10 @@ fn read_message(
 ) -> Result<(), ExtractError> {
     cx.budget.check_depth(member)?;
     let limit = cx.budget.bytes_left().min(256 * 1024 * 1024);
-    let cp = stream(cf, &dir.join("__properties_version1.0"), 1 << 20)
-        .and_then(|p| props_codepage(&p, header))
+    let props = stream(cf, &dir.join("__properties_version1.0"), 1 << 20);
+    let cp = props
+        .as_deref()
+        .and_then(|p| props_codepage(p, header))
         .unwrap_or(932);
     let mut st = Storage {
         cf,
@@ -181,9 +197,24 @@ fn read_message(
         .or_else(|| st.string(&dir, 0x0C1F))
         .or_else(|| st.string(&dir, 0x0065));
     let mut recipient_domains = Vec::new();
+    // Issue 13: (header, display name, address) of each party.
+    let mut parties: Vec<(&'static str, Option<String>, String)> = Vec::new();
+    if let Some(a) = &sender {
+        let name = st.string(&dir, 0x0C1A).or_else(|| st.string(&dir, 0x0042));
+        parties.push(("From", name, a.clone()));
+    }
     for r in st.children("__recip_version1.0_") {
         if let Some(a) = st.string(&r, 0x39FE).or_else(|| st.string(&r, 0x3003)) {
             recipient_domains.extend(domain_of(&a));
+            // PR_RECIPIENT_TYPE: 1 To, 2 Cc, 3 Bcc (not a header of the message).
+            let kind = stream(st.cf, &r.join("__properties_version1.0"), 1 << 16)
+                .and_then(|p| recipient_type(&p));
+            let header = match kind {
+                Some(2) => "Cc",
+                Some(3) => continue,
+                _ => "To",
+            };
+            parties.push((header, st.string(&r, 0x3001), a));
         }
     }
     recipient_domains.sort();
@@ -198,6 +229,17 @@ fn read_message(
         .is_some_and(|d| cx.units.internal_domain(d));
     cx.units.mail(member, meta);
     super::docmeta::report_msg_created(st.cf, &dir, header, member, cx.units);
+    super::mail::report_parties(
+        parties
+            .iter()
+            .map(|(header, name, address)| super::mail::Party {
+                header,
+                name: name.as_deref(),
+                address,
+            }),
+        member,
+        cx.units,
+    )?;
     if let Some(subject) = st.string(&dir, 0x0037).filter(|s| !s.trim().is_empty()) {
         cx.units.unit(
             member,
@@ -206,23 +248,37 @@ fn read_message(
     }
     let body = match st.string(&dir, 0x1000).filter(|b| !b.trim().is_empty()) {
         Some(b) => Some(b),
-        None => st.binary(&dir, 0x1013).map(|h| {
-            let html = st.encoding.decode_without_bom_handling(&h).0.into_owned();
-            mail_parser::decoders::html::html_to_text(&html)
-        }),
+        None => match st.binary(&dir, 0x1013) {
+            Some(h) => {
+                let html = st.encoding.decode_without_bom_handling(&h).0.into_owned();
+                Some(mail_parser::decoders::html::html_to_text(&html))
+            }
+            // Only compressed RTF (Outlook's rich-text mail).
+            None => match st.binary(&dir, 0x1009) {
+                Some(packed) => {
+                    cx.budget.charge_bytes(packed.len() as u64)?;
+                    match super::rtf::decompress(&packed).and_then(|r| super::rtf::body_text(&r)) {
+                        Ok(t) => Some(t),
+                        Err(e) => {
+                            cx.units.unreadable(member, Format::Msg, e);
+                            None
+                        }
+                    }
+                }
+                None => None,
+            },
+        },
     };
     if let Some(body) = body {
-        let body = if internal_sender {
-            strip_signature(&body).to_string()
-        } else {
-            body
-        };
-        if !body.trim().is_empty() {
+        let (main, signature) = (strip_signature(&body), signature_of(&body));
+        if !main.trim().is_empty() {
             cx.units.unit(
                 member,
-                TextUnit::fixed(body, Location::Named("body".into())),
+                TextUnit::fixed(main, Location::Named("body".into())),
             )?;
         }
+        // Staff signatures are organisational; anyone else's is theirs.
+        super::mail::report_signature(signature.filter(|_| !internal_sender), member, cx.units)?;
     }
     for (i, a) in st.children("__attach_version1.0_").into_iter().enumerate() {
         cx.budget.check_time()?;

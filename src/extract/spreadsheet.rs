@@ -1,6 +1,9 @@
 //! Spreadsheets via calamine: xlsx, xlsm, xlsb, xls, ods. Every sheet is
 //! read, hidden ones included. Each row is one unit of cells (`Sheet1!C5`);
-//! the first row that reads as a header gives its columns context.
+//! the shared table builder (`table.rs`) finds the header row below title
+//! rows, two-row headers (with calamine's merged regions for xlsx and xls)
+//! and a new table after a blank-row gap, and gives each column's cells
+//! their header as hint.
 //!
 //! xlsx and xlsb are read with calamine's streaming cell reader: its dense
 //! `Range` is sized from the sheet's declared dimension, and a 5 KB file
@@ -10,26 +13,30 @@
 //!
 //! Numbers are written as a person would read them (an integral float as
 //! an integer, so a 12-digit My Number stored as a number is found); in a
-//! column headed 個人番号/マイナンバー an 11-digit number gets back the
-//! leading zero that Excel dropped. Dates are written `YYYY/MM/DD`.
+//! column headed 個人番号/マイナンバー/KOJIN_NO an 11-digit number gets back
+//! the leading zero that Excel dropped. Dates are written `YYYY/MM/DD`.
 
 use std::io::Cursor;
 
 use calamine::{Data, DataRef, Ods, Reader, Xls, Xlsb, Xlsx};
 
+use super::table::{Merge, TableBuilder, TableCell, TableRow};
 use super::{ExtractContext, ExtractError, Extractor, Format, UnreadableReason};
-use crate::text::{looks_like_header, Location, TextUnit};
+use crate::text::Location;
 
 /// Reads spreadsheets.
 pub struct Spreadsheet;
 
 /// Reads every sheet of a workbook with calamine's streaming cell reader
-/// (`worksheet_cells_reader`), row units as they complete.
+/// (`worksheet_cells_reader`), row units as they complete. `$merges` reads
+/// a sheet's merged regions (header cells merged over columns).
 macro_rules! stream_cells {
-    ($open:expr, $cx:expr) => {{
+    ($open:expr, $cx:expr, $merges:expr) => {{
         let mut wb = $open.map_err(|e| open_error(&e.to_string()))?;
+        let mut first_table = 0;
         for sheet in wb.sheet_names() {
-            let mut rows = RowBuilder::new(&sheet);
+            let merges = $merges(&mut wb, &sheet);
+            let mut rows = RowBuilder::new(&sheet, $cx, first_table, merges);
             let mut reader = wb
                 .worksheet_cells_reader(&sheet)
                 .map_err(|e| open_error(&e.to_string()))?;
@@ -39,7 +46,7 @@ macro_rules! stream_cells {
                     rows.cell(r, c, v, $cx)?;
                 }
             }
-            rows.finish($cx)?;
+            first_table = rows.finish($cx)?;
         }
     }};
 }
@@ -64,15 +71,30 @@ impl Extractor for Spreadsheet {
         match format {
             // calamine's two streaming readers have the same shape but no
             // common trait: one body for both.
-            Format::Xlsx => stream_cells!(Xlsx::<_>::new(cursor), cx),
-            Format::Xlsb => stream_cells!(Xlsb::<_>::new(cursor), cx),
+            Format::Xlsx => stream_cells!(
+                Xlsx::<_>::new(cursor),
+                cx,
+                |wb: &mut Xlsx<_>, sheet: &str| wb
+                    .merge_cells_by_sheet_name(sheet)
+                    .unwrap_or_default()
+            ),
+            // calamine reads no merged regions of xlsb and ods files: the
+            // table builder then spans group labels by their layout.
+            Format::Xlsb => {
+                stream_cells!(Xlsb::<_>::new(cursor), cx, |_: &mut Xlsb<_>, _: &str| {
+                    Vec::new()
+                })
+            }
             Format::Xls => {
                 let wb: Xls<_> = Xls::new(cursor).map_err(|e| open_error(&e.to_string()))?;
-                ranges(wb, cx)?;
+                let merges = |wb: &Xls<_>, sheet: &str| {
+                    wb.merge_cells_by_sheet_name(sheet).unwrap_or_default()
+                };
+                ranges(wb, cx, merges)?;
             }
             _ => {
                 let wb: Ods<_> = Ods::new(cursor).map_err(|e| open_error(&e.to_string()))?;
-                ranges(wb, cx)?;
+                ranges(wb, cx, |_: &Ods<_>, _: &str| Vec::new())?;
             }
         }
         // Cell comments: calamine does not read them, and a comment is
@@ -150,19 +172,24 @@ fn comments(format: Format, data: &[u8], cx: &mut ExtractContext<'_>) -> Result<
 }
 
 /// Reads every sheet of a workbook through calamine's dense ranges.
-fn ranges<RS, R>(mut wb: R, cx: &mut ExtractContext<'_>) -> Result<(), ExtractError>
+fn ranges<RS, R>(
+    mut wb: R,
+    cx: &mut ExtractContext<'_>,
+    merges: impl Fn(&R, &str) -> Vec<calamine::Dimensions>,
+) -> Result<(), ExtractError>
 where
     RS: std::io::Read + std::io::Seek,
     R: Reader<RS>,
     R::Error: std::fmt::Display,
 {
+    let mut first_table = 0;
     for sheet in wb.sheet_names() {
         cx.budget.check_time()?;
         let range = wb
             .worksheet_range(&sheet)
             .map_err(|e| open_error(&e.to_string()))?;
         let (r0, c0) = range.start().unwrap_or((0, 0));
-        let mut rows = RowBuilder::new(&sheet);
+        let mut rows = RowBuilder::new(&sheet, cx, first_table, merges(&wb, &sheet));
         for (i, row) in range.rows().enumerate() {
             for (j, v) in row.iter().enumerate() {
                 if let Some(val) = data_value(v) {
@@ -170,7 +197,7 @@ where
                 }
             }
         }
-        rows.finish(cx)?;
+        first_table = rows.finish(cx)?;
     }
     Ok(())
 }
@@ -257,23 +284,37 @@ pub fn column_name(mut c: u32) -> String {
     String::from_utf8(s).expect("ASCII")
 }
 
-/// Gathers cells into row units for one sheet.
+/// Gathers cells into rows for one sheet and hands them to the shared
+/// table builder (header choice, hints, column ids).
 struct RowBuilder {
     sheet: String,
     row: Option<u32>,
-    cells: Vec<(u32, Value)>,
-    header: Option<Vec<(u32, String)>>,
-    header_decided: bool,
+    cells: Vec<TableCell>,
+    table: TableBuilder,
 }
 
 impl RowBuilder {
-    fn new(sheet: &str) -> Self {
+    /// A sheet whose tables are numbered from `first_table`, with its merged regions.
+    fn new(
+        sheet: &str,
+        cx: &ExtractContext<'_>,
+        first_table: u32,
+        merges: Vec<calamine::Dimensions>,
+    ) -> Self {
+        let merges = merges
+            .into_iter()
+            .map(|d| Merge {
+                first_row: d.start.0,
+                first_column: d.start.1,
+                last_row: d.end.0,
+                last_column: d.end.1,
+            })
+            .collect();
         RowBuilder {
             sheet: sheet.to_string(),
             row: None,
             cells: Vec::new(),
-            header: None,
-            header_decided: false,
+            table: TableBuilder::new(cx.vocabulary(), first_table).with_merges(merges),
         }
     }
 
@@ -288,16 +329,20 @@ impl RowBuilder {
             self.flush(cx)?;
             self.row = Some(r);
         }
-        self.cells.push((c, v));
+        let (text, number) = match v {
+            Value::Text(s) => (s, false),
+            Value::Number(s) => (s, true),
+        };
+        self.cells.push(TableCell {
+            column: c,
+            text,
+            location: Location::Cell {
+                sheet: self.sheet.clone(),
+                cell: format!("{}{}", column_name(c), r + 1),
+            },
+            number,
+        });
         Ok(())
-    }
-
-    fn hint(&self, c: u32) -> Option<String> {
-        self.header
-            .as_ref()
-            .and_then(|h| h.iter().find(|(hc, _)| *hc == c))
-            .map(|(_, t)| t.clone())
-            .filter(|t| !t.is_empty())
     }
 
     fn flush(&mut self, cx: &mut ExtractContext<'_>) -> Result<(), ExtractError> {
@@ -306,55 +351,15 @@ impl RowBuilder {
         if cells.is_empty() {
             return Ok(());
         }
-        let texts: Vec<&str> = cells
-            .iter()
-            .map(|(_, v)| match v {
-                Value::Text(s) | Value::Number(s) => s.as_str(),
-            })
-            .collect();
-        let is_header = !self.header_decided && looks_like_header(texts.iter().copied());
-        let mut row = Vec::with_capacity(cells.len());
-        for (c, v) in &cells {
-            let hint = if is_header { None } else { self.hint(*c) };
-            let text = match v {
-                Value::Text(s) => s.clone(),
-                Value::Number(s) => {
-                    let my_number_column = hint
-                        .as_deref()
-                        .is_some_and(|h| h.contains("個人番号") || h.contains("マイナンバー"));
-                    if my_number_column && s.len() == 11 && s.bytes().all(|b| b.is_ascii_digit()) {
-                        format!("0{s}")
-                    } else {
-                        s.clone()
-                    }
-                }
-            };
-            row.push((
-                text,
-                Location::Cell {
-                    sheet: self.sheet.clone(),
-                    cell: format!("{}{}", column_name(*c), r + 1),
-                },
-                hint,
-            ));
-        }
-        if is_header {
-            self.header = Some(
-                cells
-                    .iter()
-                    .map(|(c, _)| *c)
-                    .zip(texts.iter().map(|t| t.trim().to_string()))
-                    .collect(),
-            );
-        }
-        // The header is the first row with text only; once a row of values
-        // has been seen, later rows are not taken for headers.
-        self.header_decided = true;
-        cx.unit(TextUnit::row(row))
+        self.table
+            .push(TableRow { index: r, cells }, &mut |u| cx.unit(u))
     }
 
-    fn finish(mut self, cx: &mut ExtractContext<'_>) -> Result<(), ExtractError> {
-        self.flush(cx)
+    /// Emits the rest of the sheet; returns the number for the next sheet's first table.
+    fn finish(mut self, cx: &mut ExtractContext<'_>) -> Result<u32, ExtractError> {
+        self.flush(cx)?;
+        self.table.finish(&mut |u| cx.unit(u))?;
+        Ok(self.table.next_table())
     }
 }
 

@@ -54,6 +54,75 @@ impl RecordsContext {
     }
 }
 
+/// The facts of a file from a scan's outcome (no store: `mamori scan
+/// --config` adds records flags to its JSONL lines). `roots` are the
+/// scan's PATH arguments; a configured root under which the file lies is
+/// preferred for the relative path rules see.
+pub fn facts_from_outcome(
+    ctx: &RecordsContext,
+    roots: &[PathBuf],
+    file: &crate::outcome::FileRef,
+    content: &crate::outcome::Content,
+    format: Option<&str>,
+) -> FileFacts {
+    let info = ctx.root_of(None, &file.path);
+    let base = info.map(|r| r.path.clone()).or_else(|| {
+        roots
+            .iter()
+            .filter(|r| file.path.starts_with(r) && **r != file.path)
+            .max_by_key(|r| r.as_os_str().len())
+            .cloned()
+    });
+    let rel = match &base {
+        Some(b) => file.path.strip_prefix(b).unwrap_or(&file.path),
+        None => file.path.file_name().map(Path::new).unwrap_or(&file.path),
+    };
+    let rel = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/");
+    let medium = |f: &crate::finding::Finding| f.confidence >= crate::finding::Confidence::Medium;
+    let mut counts: BTreeMap<Kind, u32> = BTreeMap::new();
+    for (_, f) in content.findings.iter().filter(|(_, f)| medium(f)) {
+        *counts.entry(f.kind).or_default() += 1;
+    }
+    let fingerprints: Vec<(Kind, String)> = content
+        .findings
+        .iter()
+        .filter(|(_, f)| medium(f))
+        .map(|(_, f)| (f.kind, hex::encode(f.fingerprint)))
+        .collect();
+    let mut terms: Vec<String> = content
+        .sensitive_terms
+        .iter()
+        .map(|(_, t)| t.clone())
+        .collect();
+    terms.sort();
+    terms.dedup();
+    FileFacts {
+        path: rel,
+        metadata_date: content.document_created(),
+        mtime_date: (file.modified_ns > 0)
+            .then(|| mtime_date(file.modified_ns))
+            .flatten(),
+        finding_counts: counts,
+        distinct_persons: super::flags::distinct_persons(
+            fingerprints.iter().map(|(k, f)| (*k, f.as_str())),
+        ),
+        mail_export: matches!(
+            format,
+            Some("eml" | "mbox" | "msg (Outlook)" | "msg" | "tnef")
+        ) || info.is_some_and(|r| r.mail_export),
+        outbound_messages: content.outbound.len() as u32,
+        outbound_my_number: content
+            .outbound
+            .iter()
+            .any(|m| m.kinds.contains_key(&Kind::MyNumber)),
+        sensitive_keywords: terms,
+    }
+}
+
 /// One stored file, evaluated.
 #[derive(Debug, Clone)]
 pub struct FileVerdict {
@@ -71,13 +140,15 @@ pub struct FileVerdict {
 const PERSONAL: &str =
     "resolved_at IS NULL AND review_state != 'false_positive' AND confidence IN ('medium', 'high')";
 
-/// Gathers the facts of the live files (all, or those in `only`).
+/// Gathers the facts of the live files (all, or those in `only`), and
+/// hands each file's (id, shown path, root label, facts) to `each`.
 fn gather(
     conn: &Connection,
     keys: &KeySet,
     ctx: &RecordsContext,
     only: Option<&[i64]>,
-) -> Result<Vec<(i64, String, String, FileFacts)>, StoreError> {
+    mut each: impl FnMut(i64, String, String, FileFacts),
+) -> Result<(), StoreError> {
     let in_files = |col: &str| match only {
         None => String::new(),
         Some(ids) => format!(
@@ -143,7 +214,6 @@ fn gather(
         let (id, t) = row?;
         terms.entry(id).or_default().push(t);
     }
-    let mut out = Vec::new();
     let mut st = conn.prepare(&format!(
         "SELECT id, path, path_sealed, root, format, mtime_ns, meta_date FROM files WHERE deleted_at IS NULL{} ORDER BY id",
         in_files("id")
@@ -194,9 +264,9 @@ fn gather(
             sensitive_keywords: terms.remove(&id).unwrap_or_default(),
         };
         let label = info.map(|r| r.label.clone()).or(root).unwrap_or_default();
-        out.push((id, shown, label, facts));
+        each(id, shown, label, facts);
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Evaluates the live files (all, or those in `only`) as of `as_of`, in memory.
@@ -207,9 +277,24 @@ pub fn evaluate_files(
     as_of: Date,
     only: Option<&[i64]>,
 ) -> Result<Vec<FileVerdict>, StoreError> {
-    Ok(gather(conn, keys, ctx, only)?
-        .into_iter()
-        .map(|(file_id, path, root, facts)| FileVerdict {
+    let mut out = Vec::new();
+    for_each_verdict(conn, keys, ctx, as_of, only, |v| out.push(v))?;
+    Ok(out)
+}
+
+/// Evaluates the live files (all, or those in `only`) as of `as_of`, one at
+/// a time: for callers that keep only part of each verdict (the weekly
+/// report over 100,000 files), so that the verdicts are never all in memory.
+pub fn for_each_verdict(
+    conn: &Connection,
+    keys: &KeySet,
+    ctx: &RecordsContext,
+    as_of: Date,
+    only: Option<&[i64]>,
+    mut f: impl FnMut(FileVerdict),
+) -> Result<(), StoreError> {
+    gather(conn, keys, ctx, only, |file_id, path, root, facts| {
+        f(FileVerdict {
             evaluation: evaluate(&ctx.rules, &facts, as_of),
             rel_path: facts.path.clone(),
             file_id,
@@ -217,7 +302,7 @@ pub fn evaluate_files(
             root,
             facts,
         })
-        .collect())
+    })
 }
 
 /// Evaluates and stores the verdicts (all files, or those in `only`).

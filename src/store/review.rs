@@ -199,7 +199,17 @@ pub(super) fn filter_sql(f: &FindingFilter) -> (String, Vec<rusqlite::types::Val
     match f.status {
         // One finding is named whatever its state (a decision may be revised).
         _ if f.finding_id.is_some() => {}
-        None => w.push("f.resolved_at IS NULL AND f.review_state != 'false_positive'".into()),
+        None => match &f.open_at {
+            None => w.push("f.resolved_at IS NULL AND f.review_state != 'false_positive'".into()),
+            Some(at) => {
+                p.push(Value::Text(at.clone()));
+                let n = p.len();
+                w.push(format!(
+                    "f.first_seen_at < ?{n} AND (f.resolved_at IS NULL OR f.resolved_at >= ?{n}) \
+                     AND f.review_state != 'false_positive'"
+                ));
+            }
+        },
         Some(ReviewState::Open) => {
             w.push("f.resolved_at IS NULL AND f.review_state = 'open'".into())
         }
@@ -286,7 +296,7 @@ pub fn list_findings(
 /// The columns a [`FindingRow`] is read from, in order (over [`FROM`]).
 pub(super) const ROW_COLUMNS: &str =
     "f.id, f.file_id, x.path, f.member, f.kind, f.confidence, f.location, f.masked, f.review_state,
-                f.first_seen_at, f.last_seen_at, f.resolved_at, coalesce(r.flags, '')";
+                f.first_seen_at, f.last_seen_at, f.resolved_at, coalesce(r.flags, ''), x.root";
 
 /// A [`FindingRow`] from a row selected with [`ROW_COLUMNS`].
 pub(super) fn finding_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FindingRow> {
@@ -296,6 +306,7 @@ pub(super) fn finding_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FindingRow>
         id: r.get(0)?,
         file_id: r.get(1)?,
         path: r.get(2)?,
+        root: r.get(13)?,
         member: (!member.is_empty()).then_some(member),
         kind: r.get(4)?,
         confidence: r.get(5)?,

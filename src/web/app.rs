@@ -106,6 +106,10 @@ pub(crate) struct App {
     pub records: RecordsContext,
     pub roots: Vec<RootView>,
     pub web: super::WebConfig,
+    /// Where `mamori report weekly` writes the weekly reports
+    /// (`[report] directory`: `<dir>/<YYYY-Www>/report.html` …), listed by
+    /// the archive page.
+    pub reports_directory: PathBuf,
     /// Served over TLS: cookies are `Secure`.
     pub tls: bool,
     /// The dashboard's trend, per scope, kept a few minutes (it reads
@@ -392,6 +396,7 @@ fn build(options: &ServeOptions) -> Result<Shared, ServeError> {
         records,
         roots,
         web: cfg.web.clone(),
+        reports_directory: cfg.report.directory.clone(),
         tls: cfg.web.tls().is_some(),
         trend_cache: Mutex::new(Vec::new()),
         overview_cache: Mutex::new(Vec::new()),

@@ -70,11 +70,6 @@ pub struct WebConfig {
     /// `login_lockout_secs` after which it is refused (429).
     #[serde(default = "default_address_failures")]
     pub login_address_max_failures: u32,
-    /// WEB BRANCH, TO RECONCILE: the directory `mamori report` writes the
-    /// weekly reports to (`<dir>/<YYYY-Www>/report.html` …), listed by the
-    /// archive page. Meant to be read from `[report] directory` once that
-    /// table exists; until then it is set here.
-    pub reports_directory: Option<PathBuf>,
 }
 
 impl Default for WebConfig {
@@ -88,7 +83,6 @@ impl Default for WebConfig {
             login_max_failures: default_failures(),
             login_lockout_secs: default_lockout(),
             login_address_max_failures: default_address_failures(),
-            reports_directory: None,
         }
     }
 }

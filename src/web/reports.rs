@@ -48,7 +48,12 @@ type WeekFolder = (String, Vec<(String, u64)>);
 /// symbolic links are not listed).
 fn archive(dir: &Path) -> std::io::Result<Vec<WeekFolder>> {
     let mut weeks = Vec::new();
-    for e in std::fs::read_dir(dir)? {
+    let entries = match std::fs::read_dir(dir) {
+        // No report written yet: the folder comes with the first one.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(weeks),
+        r => r?,
+    };
+    for e in entries {
         let e = e?;
         let name = e.file_name().to_string_lossy().into_owned();
         if !is_week(&name) || !e.file_type()?.is_dir() {
@@ -77,7 +82,8 @@ pub(crate) async fn page(State(app): State<Shared>, ctx: Ctx) -> Result<Response
             "週次レポートは全庁分のため、表示範囲が限られたアカウントでは閲覧できません。",
             "Weekly reports cover every root: accounts restricted to some roots do not see them."
         ))) }
-    } else if let Some(dir) = app.web.reports_directory.clone() {
+    } else {
+        let dir = app.reports_directory.clone();
         let listed = tokio::task::spawn_blocking(move || archive(&dir))
             .await
             .map_err(|_| WebError::Internal("listing reports".into()))?;
@@ -110,11 +116,6 @@ pub(crate) async fn page(State(app): State<Shared>, ctx: Ctx) -> Result<Response
                 }
             },
         }
-    } else {
-        html! { (layout::notice("info", l.t(
-            "レポートのフォルダが設定されていません（mamori.toml の [web] reports_directory）。",
-            "No reports directory is configured ([web] reports_directory in mamori.toml)."
-        ))) }
     };
     Ok(layout::page(
         &ctx,
@@ -150,9 +151,7 @@ pub(crate) async fn download(
     if !ctx.scope.is_empty() {
         return Err(WebError::Forbidden);
     }
-    let Some(dir) = app.web.reports_directory.clone() else {
-        return Err(WebError::NotFound);
-    };
+    let dir = app.reports_directory.clone();
     let path = resolve(&dir, &week, &name)?;
     let bytes = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
         use std::io::Read;

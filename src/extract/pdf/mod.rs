@@ -22,6 +22,7 @@
 //! (some pages): they were not checked.
 
 mod cmap;
+mod forms;
 mod truetype;
 
 use std::collections::HashMap;
@@ -30,8 +31,11 @@ use encoding_rs::{EUC_JP, SHIFT_JIS, WINDOWS_1252};
 use lopdf::content::Content;
 use lopdf::{Dictionary, Document, LoadOptions, Object, ObjectId};
 
+use super::table::{
+    layout_tables, Field, LayoutColumns, Line, Merge, TableBuilder, TableCell, TableRow,
+};
 use super::{ExtractContext, ExtractError, Extractor, Format, UnreadableReason};
-use crate::text::{Location, SegmentsBuilder};
+use crate::text::{Location, SegmentsBuilder, TextUnit};
 
 pub use cmap::{adobe_collection, adobe_japan1, CMap};
 
@@ -65,6 +69,7 @@ impl Extractor for Pdf {
         let mut text = SegmentsBuilder::default();
         let mut image_only_pages = Vec::new();
         let mut damaged_pages = Vec::new();
+        let mut lists = Lists::new(cx.vocabulary());
         for (&number, &page_id) in &pages {
             cx.budget.check_time()?;
             let page = page_text(&doc, page_id, &mut fonts);
@@ -78,8 +83,12 @@ impl Extractor for Pdf {
                 }
                 continue;
             }
-            text.push(&page.text, Location::Page(number));
+            // Lists (a sheet saved as PDF) become rows of cells; the rest
+            // of the page stays running text.
+            let rest = lists.page(&page, number, &mut |u| cx.unit(u))?;
+            text.push(&rest, Location::Page(number));
         }
+        lists.finish(&mut |u| cx.unit(u))?;
         let total = pages.len();
         // Pages without a text layer: OCR them when tesseract is installed.
         if !image_only_pages.is_empty() && super::ocr::available() && super::ocr::can_render_pdf() {
@@ -98,6 +107,49 @@ impl Extractor for Pdf {
                 }
             }
             image_only_pages = still;
+        }
+        // Filled-in forms keep what was typed in their fields; markup
+        // annotations keep reviewers' notes.
+        let fields = forms::read_fields(&doc, &pages, &mut fonts);
+        let notes = forms::read_annotation_notes(&doc, &pages);
+        let has_form_text = !fields.is_empty() || !notes.is_empty();
+        let mut shown = SegmentsBuilder::default();
+        for f in &fields {
+            let loc = match f.page {
+                Some(p) => format!("page {p} form"),
+                None => "form".to_string(),
+            };
+            shown.push(&f.shown, Location::Named(loc));
+        }
+        let values: Vec<forms::Field> =
+            fields.into_iter().filter(|f| !f.value.is_empty()).collect();
+        if !values.is_empty() {
+            let bytes: usize = values.iter().map(|f| f.value.len()).sum();
+            cx.budget.charge_bytes(bytes as u64)?;
+            let row = TextUnit::row(values.into_iter().map(|f| {
+                let location = Location::Named(f.location());
+                let hint = Some(f.label).filter(|l| !l.is_empty());
+                (f.value, location, hint)
+            }));
+            cx.unit(row)?;
+        }
+        if !shown.is_empty() {
+            cx.budget.charge_bytes(shown.len() as u64)?;
+            cx.unit(shown.build())?;
+        }
+        if !notes.is_empty() {
+            let mut b = SegmentsBuilder::default();
+            for (i, (page, note)) in notes.iter().enumerate() {
+                b.push(
+                    note,
+                    Location::Named(format!("page {page} comment {}", i + 1)),
+                );
+            }
+            cx.budget.charge_bytes(b.len() as u64)?;
+            cx.unit(b.build())?;
+        }
+        if text.is_empty() && has_form_text && image_only_pages.is_empty() {
+            return Ok(());
         }
         if text.is_empty() {
             // Never silence: a PDF that yields no text was not checked.
@@ -147,6 +199,21 @@ impl Extractor for Pdf {
                 ),
             );
         }
+        // A cut-off copy that lopdf could still open: read, and still reported.
+        let tail = &data[data.len().saturating_sub(1024)..];
+        if doc.xref_recovery == Some(lopdf::xref::XrefRecovery::Reconstructed)
+            && !tail.windows(5).any(|w| w == b"%%EOF")
+        {
+            let path = cx.member.clone();
+            cx.units.unreadable(
+                &path,
+                Format::Pdf,
+                ExtractError::new(
+                    UnreadableReason::Corrupt,
+                    "PDF is truncated (no end-of-file marker, cross-reference table rebuilt); the pages that are left were read",
+                ),
+            );
+        }
         if !image_only_pages.is_empty() {
             let list: Vec<String> = image_only_pages.iter().map(u32::to_string).collect();
             let path = cx.member.clone();
@@ -165,6 +232,215 @@ impl Extractor for Pdf {
         }
         Ok(())
     }
+}
+
+/// The lists of a PDF, page after page: a list that reaches the foot of a
+/// page may go on on the next.
+struct Lists {
+    vocabulary: Option<std::sync::Arc<crate::vocabulary::Vocabulary>>,
+    open: Option<LayoutColumns>,
+    builder: Option<TableBuilder>,
+    next_table: u32,
+    rows: u32,
+}
+
+impl Lists {
+    fn new(vocabulary: Option<std::sync::Arc<crate::vocabulary::Vocabulary>>) -> Self {
+        Lists {
+            vocabulary,
+            open: None,
+            builder: None,
+            next_table: 0,
+            rows: 0,
+        }
+    }
+
+    /// Emits the lists of a page as rows of cells; returns the rest of the
+    /// page's text.
+    fn page(
+        &mut self,
+        page: &PageText,
+        number: u32,
+        emit: &mut impl FnMut(TextUnit<'static>) -> Result<(), ExtractError>,
+    ) -> Result<String, ExtractError> {
+        let (lines, runs_of) = layout_lines(page);
+        let (tables, open) = layout_tables(&lines, self.vocabulary.as_deref(), self.open.take());
+        self.open = open;
+        if tables.is_empty() {
+            if let Some(mut b) = self.builder.take() {
+                b.finish(emit)?;
+                self.next_table = b.next_table();
+            }
+            return Ok(page.text.clone());
+        }
+        let mut consumed: Vec<(usize, usize)> = Vec::new();
+        for t in tables {
+            if !t.continued || self.builder.is_none() {
+                if let Some(mut b) = self.builder.take() {
+                    b.finish(emit)?;
+                    self.next_table = b.next_table();
+                }
+                self.builder = Some(TableBuilder::new(self.vocabulary.clone(), self.next_table));
+            }
+            let Some(builder) = self.builder.as_mut() else {
+                continue;
+            };
+            for &l in &t.lines {
+                for &r in runs_of.get(l).into_iter().flatten() {
+                    consumed.push((page.runs[r].start, page.runs[r].end));
+                }
+            }
+            let first_row = self.rows;
+            for m in &t.merges {
+                builder.add_merge(Merge {
+                    first_row: first_row + m.first_row,
+                    last_row: first_row + m.last_row,
+                    ..*m
+                });
+            }
+            for r in t.rows {
+                let row = TableRow {
+                    index: self.rows,
+                    cells: r
+                        .cells
+                        .into_iter()
+                        .map(|(column, text)| TableCell {
+                            column,
+                            // A printed number: a spreadsheet may have dropped its leading zero.
+                            number: !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()),
+                            text,
+                            location: Location::Page(number),
+                        })
+                        .collect(),
+                };
+                self.rows += 1;
+                builder.push(row, emit)?;
+            }
+            // A blank row between lists keeps the builder from joining them.
+            self.rows += 1;
+        }
+        if self.open.is_none() {
+            if let Some(mut b) = self.builder.take() {
+                b.finish(emit)?;
+                self.next_table = b.next_table();
+            }
+        }
+        Ok(without_ranges(&page.text, consumed))
+    }
+
+    fn finish(
+        &mut self,
+        emit: &mut impl FnMut(TextUnit<'static>) -> Result<(), ExtractError>,
+    ) -> Result<(), ExtractError> {
+        if let Some(mut b) = self.builder.take() {
+            b.finish(emit)?;
+        }
+        Ok(())
+    }
+}
+
+/// The page's horizontal text as lines (top to bottom) of fields (left to
+/// right), and for each line the runs it was made of. Runs set close together
+/// in one text object make one field, as do runs of another script set just
+/// apart (LibreOffice spaces Latin from Japanese text by about a fifth of
+/// an em); a new text object a little apart (the next cell of a list) or a
+/// wide gap starts another field. Each run is also kept as a piece of its own.
+fn layout_lines(page: &PageText) -> (Vec<Line>, Vec<Vec<usize>>) {
+    let mut order: Vec<usize> = (0..page.runs.len())
+        .filter(|&i| {
+            let r = &page.runs[i];
+            r.x0.is_finite()
+                && r.x1.is_finite()
+                && r.y.is_finite()
+                && page
+                    .text
+                    .get(r.start..r.end)
+                    .is_some_and(|t| !t.trim().is_empty())
+        })
+        .collect();
+    order.sort_by(|&a, &b| {
+        let (ra, rb) = (&page.runs[a], &page.runs[b]);
+        rb.y.total_cmp(&ra.y).then(ra.x0.total_cmp(&rb.x0))
+    });
+    let mut line_runs: Vec<Vec<usize>> = Vec::new();
+    for i in order {
+        let r = page.runs[i];
+        match line_runs.last_mut() {
+            Some(l) if (page.runs[l[0]].y - r.y).abs() <= page.runs[l[0]].size * 0.5 => l.push(i),
+            _ => line_runs.push(vec![i]),
+        }
+    }
+    let mut lines: Vec<Line> = Vec::new();
+    let mut runs_of: Vec<Vec<usize>> = Vec::new();
+    for mut l in line_runs {
+        l.sort_by(|&a, &b| page.runs[a].x0.total_cmp(&page.runs[b].x0));
+        let mut fields: Vec<Field> = Vec::new();
+        let mut pieces: Vec<Field> = Vec::new();
+        let mut last: Option<(Run, &str)> = None;
+        for &i in &l {
+            let r = page.runs[i];
+            let piece = page.text.get(r.start..r.end).unwrap_or("").trim();
+            pieces.push(Field {
+                x0: r.x0,
+                x1: r.x1,
+                text: piece.to_string(),
+                block: r.block,
+            });
+            let same_field = last.is_some_and(|(p, ptext)| {
+                let gap = r.x0 - p.x1;
+                let script_change = ptext.chars().next_back().is_some_and(|c| c.is_ascii())
+                    != piece.chars().next().is_some_and(|c| c.is_ascii());
+                gap < r.size * 0.15
+                    || (p.block == r.block && gap < r.size * 1.5)
+                    || (script_change && gap < r.size * 0.3 && !piece.starts_with(char::is_numeric))
+            });
+            match (same_field, fields.last_mut()) {
+                (true, Some(f)) => {
+                    if r.x0 - f.x1 > r.size * 0.35 {
+                        f.text.push(' ');
+                    }
+                    f.text.push_str(piece);
+                    f.x1 = f.x1.max(r.x1);
+                }
+                _ => fields.push(Field {
+                    x0: r.x0,
+                    x1: r.x1,
+                    text: piece.to_string(),
+                    block: r.block,
+                }),
+            }
+            last = Some((r, piece));
+        }
+        let first = l[0];
+        lines.push(Line {
+            y: page.runs[first].y,
+            height: page.runs[first].size,
+            fields,
+            pieces,
+        });
+        runs_of.push(l);
+    }
+    (lines, runs_of)
+}
+
+/// `text` without the byte ranges `cut`, and without the lines left empty.
+fn without_ranges(text: &str, mut cut: Vec<(usize, usize)>) -> String {
+    cut.sort_unstable();
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for (a, b) in cut {
+        let (a, b) = (a.max(at), b.min(text.len()));
+        if a >= b || !text.is_char_boundary(a) || !text.is_char_boundary(b) {
+            continue;
+        }
+        out.push_str(&text[at..a]);
+        at = b;
+    }
+    out.push_str(text.get(at..).unwrap_or(""));
+    out.lines()
+        .filter(|l| !l.trim().is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Loads a PDF; an encrypted one opens only with an empty user password.
@@ -219,6 +495,24 @@ struct PageText {
     text: String,
     images: usize,
     damaged: bool,
+    /// Where each piece of horizontal text was set (for lists: `layout`).
+    runs: Vec<Run>,
+}
+
+/// A piece of text set at one place: one text show (Tj, TJ) with the
+/// continuation of its TJ array, in text space.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Run {
+    pub x0: f32,
+    pub x1: f32,
+    pub y: f32,
+    pub size: f32,
+    /// Byte range in the page text.
+    pub start: usize,
+    pub end: usize,
+    /// The text object (BT … ET) it was set in: a list's cells are each a
+    /// text object of their own.
+    pub block: u32,
 }
 
 fn page_text(doc: &Document, page_id: ObjectId, fonts: &mut FontCache) -> PageText {
@@ -242,6 +536,7 @@ fn page_text(doc: &Document, page_id: ObjectId, fonts: &mut FontCache) -> PageTe
         text: st.out,
         images,
         damaged: st.damaged,
+        runs: st.runs,
     }
 }
 
@@ -332,6 +627,9 @@ fn resource<'a>(
     None
 }
 
+/// At most this many runs are kept per page (the text is kept regardless).
+const MAX_RUNS: usize = 200_000;
+
 #[derive(Default)]
 struct TextState {
     out: String,
@@ -339,21 +637,37 @@ struct TextState {
     size: f32,
     /// Text line origin (x, y) from Td/TD/Tm/T*.
     line: (f32, f32),
+    /// Where the next glyph goes on the line (line origin plus the advance
+    /// of what was shown since).
+    pen_x: f32,
     leading: f32,
     /// Where the last shown text was set: decides line breaks.
     last: Option<(f32, f32)>,
     /// A content stream could not be loaded or parsed (a `Length` that
     /// points nowhere, a reference cycle, nesting beyond reason).
     damaged: bool,
+    /// Text objects begun so far (BT).
+    block: u32,
+    runs: Vec<Run>,
+    /// The clipping region text is set in (q … re W n … Q): a spreadsheet
+    /// cell whose text runs over its width is clipped, and what it hides
+    /// still belongs to the cell. Regions are numbered; saved at `q`.
+    clip: Option<u32>,
+    clips: u32,
+    clip_stack: Vec<Option<u32>>,
+    /// Saves beyond the stack's bound (only counted).
+    clip_overflow: u32,
+    clip_pending: bool,
 }
 
 impl TextState {
     fn show(&mut self, fonts: &FontCache, bytes: &[u8]) {
         let Some(fi) = self.font else { return };
         let font = &fonts.fonts[fi];
+        let em = self.size.abs().max(1.0);
         if let Some((lx, ly)) = self.last {
             let (x, y) = self.line;
-            let tol = (self.size.abs().max(1.0)) * 0.5;
+            let tol = em * 0.5;
             let new_line = if font.vertical {
                 (x - lx).abs() > tol
             } else {
@@ -361,10 +675,76 @@ impl TextState {
             };
             if new_line && !self.out.ends_with('\n') {
                 self.out.push('\n');
+            } else if !new_line && !font.vertical {
+                // Text set apart on the same line (the next cell of a list,
+                // a tab stop) is kept apart: a tab, so that a phone number
+                // and the My Number in the next column do not fuse.
+                if let Some(prev) = self.runs.last() {
+                    let gap = self.pen_x - prev.x1;
+                    let apart = gap > em * 0.8 || (prev.block != self.group() && gap > em * 0.3);
+                    if apart && !self.out.ends_with([' ', '\t', '\n']) {
+                        self.out.push('\t');
+                    }
+                }
             }
         }
         self.last = Some(self.line);
+        let start = self.out.len();
         font.decode(bytes, &mut self.out);
+        let advance = font.widths.advance(bytes, &self.out[start..]) * self.size.abs();
+        if !font.vertical && self.runs.len() < MAX_RUNS {
+            self.runs.push(Run {
+                x0: self.pen_x,
+                x1: self.pen_x + advance,
+                y: self.line.1,
+                size: em,
+                start,
+                end: self.out.len(),
+                block: self.group(),
+            });
+        }
+        self.pen_x += advance;
+    }
+
+    /// The continuation of a TJ array after its first string.
+    fn show_more(&mut self, fonts: &FontCache, bytes: &[u8]) {
+        let Some(fi) = self.font else { return };
+        let font = &fonts.fonts[fi];
+        let start = self.out.len();
+        font.decode(bytes, &mut self.out);
+        let advance = font.widths.advance(bytes, &self.out[start..]) * self.size.abs();
+        self.pen_x += advance;
+        self.extend_run();
+    }
+
+    /// A TJ position adjustment (thousandths of an em; negative moves right).
+    fn adjust(&mut self, thousandths: f32) {
+        self.pen_x -= thousandths / 1000.0 * self.size.abs();
+        self.extend_run();
+    }
+
+    fn extend_run(&mut self) {
+        let (end, x, group) = (self.out.len(), self.pen_x, self.group());
+        if let Some(r) = self.runs.last_mut() {
+            if r.block == group {
+                r.end = end;
+                r.x1 = r.x1.max(x);
+            }
+        }
+    }
+
+    /// The pen goes back to the line origin (Td, Tm, T*).
+    fn moved(&mut self) {
+        self.pen_x = self.line.0;
+    }
+
+    /// The group a run belongs to: its clipping region when there is one
+    /// (one cell of a list), else its text object.
+    fn group(&self) -> u32 {
+        match self.clip {
+            Some(c) => c | 0x8000_0000,
+            None => self.block,
+        }
     }
 }
 
@@ -387,6 +767,19 @@ fn run_content(
         match op.operator.as_str() {
             "BT" => {
                 st.line = (0.0, 0.0);
+                st.block += 1;
+                st.moved();
+            }
+            // Clipping regions (the graphics state's, saved and restored).
+            "q" if st.clip_stack.len() < 64 => st.clip_stack.push(st.clip),
+            "q" => st.clip_overflow += 1,
+            "Q" if st.clip_overflow > 0 => st.clip_overflow -= 1,
+            "Q" => st.clip = st.clip_stack.pop().flatten(),
+            "W" | "W*" => st.clip_pending = true,
+            "n" | "f" | "f*" | "S" | "s" | "B" | "B*" | "b" | "b*" if st.clip_pending => {
+                st.clip_pending = false;
+                st.clips += 1;
+                st.clip = Some(st.clips);
             }
             "Tf" => {
                 if let (Some(name), Some(size)) = (a.first().and_then(name_of), a.get(1)) {
@@ -406,13 +799,18 @@ fn run_content(
                 if op.operator == "TD" {
                     st.leading = -ty;
                 }
+                st.moved();
             }
             // Scale by the matrix so that tolerance compares like with like.
             "Tm" if a.len() == 6 => {
                 let scale = num(&a[3]).abs().max(num(&a[0]).abs()).max(1e-3);
                 st.line = (num(&a[4]) / scale, num(&a[5]) / scale);
+                st.moved();
             }
-            "T*" => st.line.1 -= st.leading.max(st.size.abs()),
+            "T*" => {
+                st.line.1 -= st.leading.max(st.size.abs());
+                st.moved();
+            }
             "TL" => st.leading = a.first().map(num).unwrap_or(0.0),
             "Tj" => {
                 if let Some(Object::String(s, _)) = a.first() {
@@ -421,6 +819,7 @@ fn run_content(
             }
             "'" | "\"" => {
                 st.line.1 -= st.leading.max(st.size.abs());
+                st.moved();
                 if let Some(Object::String(s, _)) = a.last() {
                     st.show(fonts, s);
                 }
@@ -434,15 +833,18 @@ fn run_content(
                                 if first {
                                     st.show(fonts, s);
                                     first = false;
-                                } else if let Some(fi) = st.font {
-                                    fonts.fonts[fi].decode(s, &mut st.out);
+                                } else {
+                                    st.show_more(fonts, s);
                                 }
                             }
-                            // A large gap between words (thousandths of an em).
-                            o @ (Object::Integer(_) | Object::Real(_))
-                                if num(o) < -300.0 && !st.out.ends_with([' ', '\n']) =>
-                            {
-                                st.out.push(' ');
+                            o @ (Object::Integer(_) | Object::Real(_)) => {
+                                // A large gap between words (thousandths of an em).
+                                if num(o) < -300.0 && !st.out.ends_with([' ', '\t', '\n']) {
+                                    st.out.push(' ');
+                                }
+                                if !first {
+                                    st.adjust(num(o));
+                                }
                             }
                             _ => {}
                         }
@@ -547,6 +949,129 @@ struct FontDecoder {
     /// For codes a ToUnicode map lacks: the font's own decoding.
     fallback: Option<Box<Decoding>>,
     vertical: bool,
+    widths: Widths,
+}
+
+/// Glyph advances of a font, for where shown text ends (a list's columns).
+#[derive(Debug, Default)]
+struct Widths {
+    /// Simple fonts: `/FirstChar` and `/Widths` (thousandths of an em).
+    first: u32,
+    simple: Vec<f32>,
+    /// CID fonts with Identity encoding: `/W` by CID, `/DW`.
+    cid: HashMap<u32, f32>,
+    default: Option<f32>,
+    /// Bytes per code: 1 for simple fonts, 2 for Identity-H CID fonts, 0
+    /// when codes are not CIDs (then the advance is estimated from the text).
+    code_len: usize,
+}
+
+/// Entries read from a font's `/W` array at most.
+const MAX_WIDTH_ENTRIES: usize = 65_536;
+
+impl Widths {
+    fn simple(doc: &Document, font: &Dictionary) -> Widths {
+        let first = dict_get(doc, font, b"FirstChar").map(num).unwrap_or(0.0);
+        let simple = match dict_get(doc, font, b"Widths") {
+            Some(Object::Array(a)) => a.iter().take(256).map(|o| num(deref(doc, o))).collect(),
+            _ => Vec::new(),
+        };
+        Widths {
+            first: first.clamp(0.0, 255.0) as u32,
+            simple,
+            code_len: 1,
+            ..Widths::default()
+        }
+    }
+
+    fn cid(doc: &Document, font: &Dictionary, identity: bool) -> Widths {
+        let mut w = Widths {
+            code_len: if identity { 2 } else { 0 },
+            ..Widths::default()
+        };
+        let Some(cid) = descendant(doc, font) else {
+            return w;
+        };
+        w.default = Some(dict_get(doc, cid, b"DW").map(num).unwrap_or(1000.0));
+        let Some(Object::Array(items)) = dict_get(doc, cid, b"W") else {
+            return w;
+        };
+        let mut i = 0;
+        while i < items.len() && w.cid.len() < MAX_WIDTH_ENTRIES {
+            let first = num(deref(doc, &items[i])).max(0.0) as u32;
+            match items.get(i + 1).map(|o| deref(doc, o)) {
+                Some(Object::Array(ws)) => {
+                    for (k, o) in ws.iter().take(MAX_WIDTH_ENTRIES).enumerate() {
+                        w.cid
+                            .insert(first.saturating_add(k as u32), num(deref(doc, o)));
+                    }
+                    i += 2;
+                }
+                Some(o) => {
+                    let last = num(o).max(0.0) as u32;
+                    let width = items.get(i + 2).map(|o| num(deref(doc, o))).unwrap_or(0.0);
+                    for c in first..=last.min(first.saturating_add(MAX_WIDTH_ENTRIES as u32)) {
+                        w.cid.insert(c, width);
+                    }
+                    i += 3;
+                }
+                None => break,
+            }
+        }
+        w
+    }
+
+    /// The advance of `bytes` (which decoded to `text`), in ems.
+    fn advance(&self, bytes: &[u8], text: &str) -> f32 {
+        let estimate = || -> f32 {
+            text.chars()
+                .map(|c| {
+                    let u = c as u32;
+                    if (0x2E80..0xFF61).contains(&u) || (0xFFE0..0xFFEF).contains(&u) || u > 0xFFFF
+                    {
+                        1.0
+                    } else {
+                        0.55
+                    }
+                })
+                .sum()
+        };
+        let total: f32 = match self.code_len {
+            1 if !self.simple.is_empty() => {
+                bytes
+                    .iter()
+                    .map(|&b| {
+                        (b as u32)
+                            .checked_sub(self.first)
+                            .and_then(|i| self.simple.get(i as usize))
+                            .copied()
+                            .unwrap_or(500.0)
+                    })
+                    .sum::<f32>()
+                    / 1000.0
+            }
+            2 => {
+                bytes
+                    .chunks(2)
+                    .map(|c| {
+                        let code = u32::from(c[0]) << 8 | u32::from(*c.get(1).unwrap_or(&0));
+                        self.cid
+                            .get(&code)
+                            .copied()
+                            .or(self.default)
+                            .unwrap_or(1000.0)
+                    })
+                    .sum::<f32>()
+                    / 1000.0
+            }
+            _ => estimate(),
+        };
+        if total.is_finite() && total >= 0.0 {
+            total
+        } else {
+            estimate()
+        }
+    }
 }
 
 impl FontDecoder {
@@ -595,10 +1120,15 @@ impl FontDecoder {
                 } else {
                     Decoding::Unknown
                 };
-            return FontDecoder::with_to_unicode(doc, font, decoding, vertical, 2);
+            let identity = name.starts_with("Identity");
+            let mut d = FontDecoder::with_to_unicode(doc, font, decoding, vertical, 2);
+            d.widths = Widths::cid(doc, font, identity);
+            return d;
         }
         let simple = Decoding::Simple(Box::new(simple_table(doc, encoding)));
-        FontDecoder::with_to_unicode(doc, font, simple, false, 1)
+        let mut d = FontDecoder::with_to_unicode(doc, font, simple, false, 1);
+        d.widths = Widths::simple(doc, font);
+        d
     }
 
     /// Uses the font's ToUnicode map when it has one, keeping `base` for
@@ -618,6 +1148,7 @@ impl FontDecoder {
                         decoding: Decoding::ToUnicode(cm, code_len),
                         fallback: Some(Box::new(base)),
                         vertical,
+                        widths: Widths::default(),
                     };
                 }
             }
@@ -626,6 +1157,7 @@ impl FontDecoder {
             decoding: base,
             fallback: None,
             vertical,
+            widths: Widths::default(),
         }
     }
 

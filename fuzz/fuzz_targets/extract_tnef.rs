@@ -1,0 +1,7 @@
+#![no_main]
+//! Any bytes, read as `winmail.dat` (TNEF): must never panic, hang or allocate without bound.
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = mamori::extract::extract_discarding("winmail.dat", data);
+});
