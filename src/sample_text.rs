@@ -43,16 +43,21 @@ const PLACES: &[&str] = &[
     "愛知県名古屋市中区三の丸三丁目1番1号",
 ];
 
-struct Lcg(u64);
+/// A small deterministic generator: the same text on every run and machine.
+pub struct Lcg(pub u64);
 impl Lcg {
-    fn next(&mut self) -> u64 {
+    pub fn next(&mut self) -> u64 {
         self.0 = self
             .0
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
         self.0 >> 33
     }
-    fn pick<'a>(&mut self, v: &[&'a str]) -> &'a str {
+    /// A number below `n` (0 when `n` is 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+    pub fn pick<'a>(&mut self, v: &[&'a str]) -> &'a str {
         v[(self.next() as usize) % v.len()]
     }
 }
