@@ -47,6 +47,10 @@ pub enum Command {
     Records(RecordsArgs),
     /// Every records flag of one file, and why.
     Explain(ExplainArgs),
+    /// The review screen: records officers review and decide in a browser.
+    Serve(ServeArgs),
+    /// Accounts of the review screen: add, passwd, disable, enable, list.
+    User(UserArgs),
     /// Reports from the store (no rescan): the weekly report (HTML, XLSX,
     /// CSV, JSON) and the retention list for 文書主管課.
     Report(ReportArgs),
@@ -372,6 +376,74 @@ pub enum ReportAction {
         /// The file to write: .xlsx or .csv.
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// The service configuration (its database, roots, records rules, [web]).
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+    /// Address and port to listen on (default: [web] listen, else
+    /// 127.0.0.1:8470). Any address but loopback needs TLS in [web].
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<std::net::SocketAddr>,
+    /// Allow plain HTTP on a non-loopback address. Passwords, session
+    /// cookies and findings then cross the network unencrypted: only for a
+    /// TLS-terminating proxy on the same machine, never otherwise.
+    #[arg(long)]
+    pub insecure_http: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct UserArgs {
+    #[command(subcommand)]
+    pub action: UserAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserAction {
+    /// Add an account (the password is read from stdin, or asked for twice
+    /// on a terminal).
+    Add {
+        /// The user name (letters, digits, '.', '_', '-').
+        #[arg(value_name = "NAME")]
+        name: String,
+        /// viewer: read; reviewer: also decide; admin: also manage users.
+        #[arg(long, value_enum)]
+        role: crate::web::accounts::Role,
+        /// Restrict the user to this root (its label; repeatable). Without
+        /// it the user sees every root.
+        #[arg(long = "root", value_name = "LABEL")]
+        roots: Vec<String>,
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+    },
+    /// Set a new password (read as for add); the user's sessions end.
+    Passwd {
+        #[arg(value_name = "NAME")]
+        name: String,
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+    },
+    /// Disable an account; its sessions end.
+    Disable {
+        #[arg(value_name = "NAME")]
+        name: String,
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+    },
+    /// Enable a disabled account.
+    Enable {
+        #[arg(value_name = "NAME")]
+        name: String,
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+    },
+    /// List the accounts.
+    List {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
     },
 }
 

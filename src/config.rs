@@ -34,6 +34,9 @@ pub struct Config {
     /// shipped there; see `crate::central`.
     #[serde(default)]
     pub central: Option<CentralConfig>,
+    /// The review screen (`mamori serve`): TLS, sessions, login limits.
+    #[serde(default)]
+    pub web: crate::web::WebConfig,
     /// Where scheduled weekly reports go (`mamori report weekly` without `--out`).
     #[serde(default)]
     pub report: ReportConfig,
@@ -264,6 +267,9 @@ impl Config {
             c.check().map_err(|e| invalid(format!("[central] {e}")))?;
         }
         cfg.records_context().map_err(|e| invalid(e.to_string()))?;
+        cfg.web
+            .validate()
+            .map_err(|e| invalid(format!("[web] {e}")))?;
         // The scan looks for the configured 要配慮 keywords next to findings.
         let mut cfg = cfg;
         cfg.scan.sensitive_keywords = cfg.records.sensitive_keywords.clone();

@@ -307,10 +307,15 @@ pub fn worker_main(settings: &ScanSettings) -> anyhow::Result<()> {
     Ok(())
 }
 /// Caps this process's address space (Unix). Without it a hostile file can
-/// exhaust the machine's memory before the kernel intervenes.
+/// exhaust the machine's memory before the kernel intervenes. `bytes` is
+/// what extraction may use: the address space the worker already has (its
+/// code, libraries and start-up data, which grow with every crate linked
+/// in and are five times larger in a debug build) is added to it, so that
+/// the setting means the same whatever the build.
 fn limit_memory(bytes: u64) {
     #[cfg(unix)]
     if bytes > 0 {
+        let bytes = bytes.saturating_add(address_space_now().unwrap_or(0));
         let lim = libc::rlimit {
             rlim_cur: bytes as libc::rlim_t,
             rlim_max: bytes as libc::rlim_t,
@@ -326,4 +331,14 @@ fn limit_memory(bytes: u64) {
     }
     #[cfg(not(unix))]
     let _ = bytes;
+}
+
+/// This process's address space now (Linux: `/proc/self/statm`).
+#[cfg(unix)]
+fn address_space_now() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().next()?.parse().ok()?;
+    // SAFETY: sysconf only reads a configuration value.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    Some(pages.saturating_mul(u64::try_from(page).ok()?))
 }

@@ -38,3 +38,4 @@ pub mod time;
 pub mod view;
 pub mod vocabulary;
 pub mod walk;
+pub mod web;

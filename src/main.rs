@@ -25,6 +25,13 @@ fn main() -> ExitCode {
                 .ok()
                 .map(|c| c.service.log_level)
         }
+        Command::Serve(a)
+            if cli.log_level.is_none() && std::env::var_os("MAMORI_LOG").is_none() =>
+        {
+            mamori::config::Config::load(&a.config)
+                .ok()
+                .map(|c| c.service.log_level)
+        }
         _ => None,
     };
     init_logging(cli.log_level.as_deref().or(config_level.as_deref()));
@@ -38,6 +45,8 @@ fn main() -> ExitCode {
         Command::Review(args) => cmd::review::run(args),
         Command::Records(args) => cmd::records::list(args),
         Command::Explain(args) => cmd::records::explain(args),
+        Command::Serve(args) => cmd::serve::run(args),
+        Command::User(args) => cmd::user::run(args),
         Command::Report(args) => cmd::report::run(args),
         Command::Service(args) => cmd::service::windows_service(args),
         Command::Bench(args) => cmd::bench::command(args),

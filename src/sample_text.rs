@@ -43,17 +43,22 @@ const PLACES: &[&str] = &[
     "愛知県名古屋市中区三の丸三丁目1番1号",
 ];
 
-struct Lcg(u64);
+/// A small deterministic generator: the same text on every run and machine.
+pub struct Lcg(pub u64);
 impl Lcg {
-    fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self
             .0
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
         self.0 >> 33
     }
-    fn pick<'a>(&mut self, v: &[&'a str]) -> &'a str {
-        v[(self.next() as usize) % v.len()]
+    /// A number below `n` (0 when `n` is 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n.max(1)
+    }
+    pub fn pick<'a>(&mut self, v: &[&'a str]) -> &'a str {
+        v[(self.next_u64() as usize) % v.len()]
     }
 }
 
@@ -72,7 +77,7 @@ pub fn prose_corpus(bytes: usize) -> String {
     let mut s = String::with_capacity(bytes + 512);
     while s.len() < bytes {
         s.push_str(rng.pick(PROSE));
-        if rng.next().is_multiple_of(4) {
+        if rng.next_u64().is_multiple_of(4) {
             s.push('\n');
         }
     }
@@ -85,17 +90,17 @@ pub fn dense_corpus(bytes: usize) -> String {
     let mut rng = Lcg(7);
     let mut s = String::with_capacity(bytes + 512);
     while s.len() < bytes {
-        let mn = my_number_from(rng.next() * 1_000 + rng.next());
+        let mn = my_number_from(rng.next_u64() * 1_000 + rng.next_u64());
         s.push_str(&format!(
             "氏名：{} {}　生年月日：昭和{}年{}月{}日　住所：{}　電話：090-{:04}-{:04}　個人番号：{} {} {}\n",
             rng.pick(SURNAMES),
             rng.pick(GIVEN),
-            30 + rng.next() % 30,
-            1 + rng.next() % 12,
-            1 + rng.next() % 28,
+            30 + rng.next_u64() % 30,
+            1 + rng.next_u64() % 12,
+            1 + rng.next_u64() % 28,
             rng.pick(PLACES),
-            rng.next() % 10_000,
-            rng.next() % 10_000,
+            rng.next_u64() % 10_000,
+            rng.next_u64() % 10_000,
             &mn[..4],
             &mn[4..8],
             &mn[8..],

@@ -26,3 +26,5 @@ mod review;
 mod robustness;
 mod store;
 mod tables;
+#[cfg(unix)] // the review screen's processes, symbolic links, chromium
+mod web;

@@ -80,19 +80,7 @@ const FORMATS: &[(&str, &str)] = &[
     ("txt", "txt"),
 ];
 
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
+use mamori::sample_text::Lcg;
 
 /// A fake value of `kind` (never a real person's), unique per `n`.
 fn value(kind: Kind, n: u64) -> String {

@@ -12,9 +12,11 @@ pub mod records;
 pub mod report;
 pub mod review;
 pub mod scan;
+pub mod serve;
 pub mod service;
 #[cfg(unix)]
 mod temp_pg;
+pub mod user;
 
 /// Loads the fingerprint key; without a usable key file, an ephemeral key
 /// (fingerprints then differ between runs, which is said on stderr).

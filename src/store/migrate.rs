@@ -178,7 +178,10 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX file_records_flags ON file_records(flags);
     "#,
-    // 4: the outbox for a central PostgreSQL (issue 15; see `store::outbox`).
+    // 4 (web branch, issue 12): accounts, sessions, login attempts and the
+    // acting user of events, for `mamori serve` (see `web_schema.rs`).
+    super::web_schema::WEB_ACCOUNTS,
+    // 5: the outbox for a central PostgreSQL (issue 15; see `store::outbox`).
     super::outbox::OUTBOX_SCHEMA,
 ];
 

@@ -21,8 +21,11 @@ pub mod outbox;
 mod records;
 pub mod review;
 mod sink;
+pub mod web;
+mod web_schema;
 
-/// The schema version this binary creates and upgrades to.
+/// The schema version a store opened by this build has (tests compare with
+/// it rather than with a number that each branch's migration changes).
 pub use migrate::CURRENT as SCHEMA_VERSION;
 pub use records::FileRecordRow;
 pub use sink::StoreSink;

@@ -191,8 +191,8 @@ fn decision_at(
         .optional()?)
 }
 
-/// The WHERE clause and parameters of a finding filter.
-fn filter_sql(f: &FindingFilter) -> (String, Vec<rusqlite::types::Value>) {
+/// The WHERE clause and parameters of a finding filter (over [`FROM`]).
+pub(super) fn filter_sql(f: &FindingFilter) -> (String, Vec<rusqlite::types::Value>) {
     use rusqlite::types::Value;
     let mut w = vec!["1 = 1".to_string()];
     let mut p: Vec<Value> = Vec::new();
@@ -271,7 +271,7 @@ fn filter_sql(f: &FindingFilter) -> (String, Vec<rusqlite::types::Value>) {
     (w.join(" AND "), p)
 }
 
-const FROM: &str = "FROM findings f JOIN files x ON x.id = f.file_id LEFT JOIN file_records r ON r.file_id = f.file_id";
+pub(super) const FROM: &str = "FROM findings f JOIN files x ON x.id = f.file_id LEFT JOIN file_records r ON r.file_id = f.file_id";
 
 /// Findings matching `filter`, by id, after `after_id` (keyset paging: a
 /// page of a million findings costs as much as the first), at most `limit`.
@@ -286,37 +286,42 @@ pub fn list_findings(
     let a = p.len();
     p.push(rusqlite::types::Value::Integer(limit as i64));
     let l = p.len();
-    let sql = format!(
-        "SELECT f.id, f.file_id, x.path, f.member, f.kind, f.confidence, f.location, f.masked, f.review_state,
-                f.first_seen_at, f.last_seen_at, f.resolved_at, coalesce(r.flags, ''), x.root
-         {FROM} WHERE {w} AND f.id > ?{a} ORDER BY f.id LIMIT ?{l}"
-    );
+    let sql =
+        format!("SELECT {ROW_COLUMNS} {FROM} WHERE {w} AND f.id > ?{a} ORDER BY f.id LIMIT ?{l}");
     let mut st = conn.prepare(&sql)?;
-    let rows = st.query_map(params_from_iter(p), |r| {
-        let member: String = r.get(3)?;
-        let flags: String = r.get(12)?;
-        Ok(FindingRow {
-            id: r.get(0)?,
-            file_id: r.get(1)?,
-            path: r.get(2)?,
-            root: r.get(13)?,
-            member: (!member.is_empty()).then_some(member),
-            kind: r.get(4)?,
-            confidence: r.get(5)?,
-            location: r.get(6)?,
-            masked: r.get(7)?,
-            state: r.get(8)?,
-            first_seen: r.get(9)?,
-            last_seen: r.get(10)?,
-            resolved: r.get(11)?,
-            flags: flags
-                .split(',')
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .collect(),
-        })
-    })?;
+    let rows = st.query_map(params_from_iter(p), finding_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The columns a [`FindingRow`] is read from, in order (over [`FROM`]).
+pub(super) const ROW_COLUMNS: &str =
+    "f.id, f.file_id, x.path, f.member, f.kind, f.confidence, f.location, f.masked, f.review_state,
+                f.first_seen_at, f.last_seen_at, f.resolved_at, coalesce(r.flags, ''), x.root";
+
+/// A [`FindingRow`] from a row selected with [`ROW_COLUMNS`].
+pub(super) fn finding_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FindingRow> {
+    let member: String = r.get(3)?;
+    let flags: String = r.get(12)?;
+    Ok(FindingRow {
+        id: r.get(0)?,
+        file_id: r.get(1)?,
+        path: r.get(2)?,
+        root: r.get(13)?,
+        member: (!member.is_empty()).then_some(member),
+        kind: r.get(4)?,
+        confidence: r.get(5)?,
+        location: r.get(6)?,
+        masked: r.get(7)?,
+        state: r.get(8)?,
+        first_seen: r.get(9)?,
+        last_seen: r.get(10)?,
+        resolved: r.get(11)?,
+        flags: flags
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
+    })
 }
 
 /// How many findings match `filter`.
@@ -405,13 +410,14 @@ pub fn trail(conn: &Connection, file_id: i64) -> Result<Vec<TrailEntry>, StoreEr
         out.push(r?);
     }
     let mut st = conn.prepare(
-        "SELECT at, kind, coalesce(detail, '') FROM events WHERE file_id = ?1 ORDER BY id",
+        "SELECT at, kind, coalesce(detail, ''), actor FROM events WHERE file_id = ?1 ORDER BY id",
     )?;
     let rows = st.query_map(params![file_id], |r| {
         Ok(TrailEntry {
             at: r.get(0)?,
             what: r.get(1)?,
-            reviewer: None,
+            // Who, for what people did (the review screen's views).
+            reviewer: r.get(3)?,
             detail: r.get(2)?,
         })
     })?;

@@ -1,0 +1,568 @@
+//! The server: its state (configuration, key, records rules, the database
+//! pool), the router, the middleware every response passes (language,
+//! security headers), the error page, and `serve` (bind, TLS, background
+//! upkeep, graceful stop).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use rusqlite::Connection;
+
+use super::layout::{self, Lang};
+use crate::config::Config;
+use crate::keys::KeySet;
+use crate::records::apply::RecordsContext;
+use crate::store::{Store, StoreError};
+
+/// How `mamori serve` runs.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub config: Config,
+    /// Where to listen (port 0: any free port, said on start).
+    pub listen: SocketAddr,
+    /// Serve plain HTTP on a non-loopback address (never advisable).
+    pub insecure_http: bool,
+}
+
+/// Why the server cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(
+        "{0} is not a loopback address: configure TLS ([web] tls_certificate and tls_key) \
+         or, knowingly, pass --insecure-http (passwords and findings would cross the network in clear)"
+    )]
+    NeedsTls(SocketAddr),
+    #[error("{}: no such database (run the service or `mamori run --once` first)", .0.display())]
+    NoDatabase(PathBuf),
+    #[error("fingerprint key {path}: {error}")]
+    Key {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error("TLS: {0}")]
+    Tls(String),
+    #[error("listening on {addr}: {error}")]
+    Bind {
+        addr: SocketAddr,
+        error: std::io::Error,
+    },
+    #[error("records rules: {0}")]
+    Rules(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("server: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A root as pages show it: its label and the display path files are
+/// recorded under.
+#[derive(Debug, Clone)]
+pub(crate) struct RootView {
+    pub label: String,
+    pub shown: String,
+}
+
+/// The database: read-only connections for pages, one writer for
+/// decisions, sessions and audit events.
+pub(crate) struct Db {
+    path: PathBuf,
+    readers: Mutex<Vec<Connection>>,
+    writer: Mutex<Store>,
+}
+
+/// Readers kept open between requests (more are opened under load and
+/// closed after).
+const POOL_KEEP: usize = 8;
+
+impl Db {
+    fn take_reader(&self) -> Result<Connection, StoreError> {
+        let pooled = self.readers.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        match pooled {
+            Some(c) => Ok(c),
+            None => Store::open_read_only(&self.path),
+        }
+    }
+
+    fn give_back(&self, conn: Connection) {
+        let mut pool = self.readers.lock().unwrap_or_else(|e| e.into_inner());
+        if pool.len() < POOL_KEEP {
+            pool.push(conn);
+        }
+    }
+}
+
+/// Everything a request may need.
+pub(crate) struct App {
+    pub db: Db,
+    pub keys: KeySet,
+    pub records: RecordsContext,
+    pub roots: Vec<RootView>,
+    pub web: super::WebConfig,
+    /// Where `mamori report weekly` writes the weekly reports
+    /// (`[report] directory`: `<dir>/<YYYY-Www>/report.html` …), listed by
+    /// the archive page.
+    pub reports_directory: PathBuf,
+    /// Served over TLS: cookies are `Secure`.
+    pub tls: bool,
+    /// The dashboard's trend, per scope, kept a few minutes (it reads
+    /// every finding once).
+    pub trend_cache: Mutex<Vec<KeptTrend>>,
+    /// The dashboard's counts, per scope, kept a minute (the same reason).
+    pub overview_cache: Mutex<Vec<KeptCounts>>,
+    /// Held while the counts or the trend are computed: one at a time.
+    pub overview_build: Mutex<()>,
+    /// Counts up at every decision: counts computed across one are not kept.
+    pub overview_generation: std::sync::atomic::AtomicU64,
+}
+
+pub(crate) type Shared = Arc<App>;
+
+/// A trend kept for a scope (its root display paths) since an instant.
+pub(crate) type KeptTrend = (
+    Vec<String>,
+    std::time::Instant,
+    Arc<super::dashboard::Trend>,
+);
+
+/// Counts kept for a scope since an instant.
+pub(crate) type KeptCounts = (
+    Vec<String>,
+    std::time::Instant,
+    Arc<super::dashboard::Counts>,
+);
+
+impl App {
+    /// Runs `f` on a pooled read-only connection, on a blocking thread.
+    pub async fn read<T, F>(self: &Arc<Self>, f: F) -> Result<T, WebError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&App, &Connection) -> Result<T, WebError> + Send + 'static,
+    {
+        let app = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = app.db.take_reader()?;
+            let out = f(&app, &conn);
+            app.db.give_back(conn);
+            out
+        })
+        .await
+        .map_err(|_| WebError::Internal("a database task failed".into()))?
+    }
+
+    /// Runs `f` with the writer, on a blocking thread.
+    pub async fn write<T, F>(self: &Arc<Self>, f: F) -> Result<T, WebError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&App, &mut Store) -> Result<T, WebError> + Send + 'static,
+    {
+        let app = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut store = app.db.writer.lock().unwrap_or_else(|e| e.into_inner());
+            f(&app, &mut store)
+        })
+        .await
+        .map_err(|_| WebError::Internal("a database task failed".into()))?
+    }
+
+    /// The label of a root's display path (the path itself when it is not
+    /// a configured root).
+    pub fn root_label(&self, shown: Option<&str>) -> String {
+        let Some(shown) = shown else {
+            return String::new();
+        };
+        self.roots
+            .iter()
+            .find(|r| r.shown == shown)
+            .map(|r| r.label.clone())
+            .unwrap_or_else(|| shown.to_string())
+    }
+
+    /// A display path as lists show it: the root's label and the path
+    /// below it (or no label and the whole path, outside every root).
+    pub fn short_path<'a>(&'a self, path: &'a str) -> (Option<&'a str>, &'a str) {
+        for r in &self.roots {
+            if let Some(rest) = path
+                .strip_prefix(r.shown.as_str())
+                .and_then(|x| x.strip_prefix(std::path::MAIN_SEPARATOR))
+            {
+                return (Some(&r.label), rest);
+            }
+        }
+        (None, path)
+    }
+
+    /// The display path of a root label.
+    pub fn root_shown(&self, label: &str) -> Option<&str> {
+        self.roots
+            .iter()
+            .find(|r| r.label == label)
+            .map(|r| r.shown.as_str())
+    }
+}
+
+/// What went wrong with a request, as the user sees it.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum WebError {
+    #[error("not found")]
+    NotFound,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("the form's security token is missing or wrong")]
+    Csrf,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<rusqlite::Error> for WebError {
+    fn from(e: rusqlite::Error) -> Self {
+        WebError::Store(StoreError::Sql(e))
+    }
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        let (status, ja, en) = match &self {
+            WebError::NotFound => (
+                StatusCode::NOT_FOUND,
+                "ページまたはファイルが見つかりません（または閲覧権限がありません）。".to_string(),
+                "Not found (or not yours to see).".to_string(),
+            ),
+            WebError::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "この操作の権限がありません。".to_string(),
+                "You may not do this.".to_string(),
+            ),
+            WebError::Csrf => (
+                StatusCode::FORBIDDEN,
+                "フォームの確認用トークンがないか、正しくありません。ページを開き直してから、もう一度操作してください。".to_string(),
+                "The form's security token is missing or wrong. Reload the page and try again.".to_string(),
+            ),
+            WebError::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone(), m.clone()),
+            WebError::Store(e) => {
+                // Store errors carry no document text; say it once in the log.
+                tracing::error!("review screen: {e}");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "データベースのエラーです。しばらくしてから、もう一度お試しください。".to_string(),
+                    "A database error. Please try again shortly.".to_string(),
+                )
+            }
+            WebError::Internal(m) => {
+                tracing::error!("review screen: {m}");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "サーバーのエラーです。".to_string(),
+                    "A server error.".to_string(),
+                )
+            }
+        };
+        (status, layout::error_page(status, &ja, &en)).into_response()
+    }
+}
+
+/// Sets the language from `?lang=` (remembered in a cookie) or the cookie.
+async fn language(State(app): State<Shared>, mut req: Request, next: Next) -> Response {
+    let asked = req
+        .uri()
+        .query()
+        .and_then(|q| {
+            serde_urlencoded::from_str::<Vec<(String, String)>>(q)
+                .ok()?
+                .into_iter()
+                .find(|(k, _)| k == "lang")
+                .map(|(_, v)| v)
+        })
+        .and_then(|v| v.parse::<Lang>().ok());
+    let remembered = super::auth::cookie(req.headers(), layout::LANG_COOKIE)
+        .and_then(|v| v.parse::<Lang>().ok());
+    let lang = asked.or(remembered).unwrap_or_default();
+    req.extensions_mut().insert(lang);
+    let mut resp = next.run(req).await;
+    if let Some(l) = asked {
+        let cookie = format!(
+            "{}={}; Path=/; Max-Age=31536000; SameSite=Strict{}",
+            layout::LANG_COOKIE,
+            layout::lang_code(l),
+            if app.tls { "; Secure" } else { "" }
+        );
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            resp.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    resp
+}
+
+/// Headers on every response: no caching of pages holding personal data,
+/// no framing, no sniffing, no referrer, and a content security policy
+/// that allows nothing but the page's own stylesheet and forms.
+async fn security_headers(req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    let set = |h: &mut axum::http::HeaderMap, name: header::HeaderName, value: &'static str| {
+        if !h.contains_key(&name) {
+            h.insert(name, HeaderValue::from_static(value));
+        }
+    };
+    set(
+        h,
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    );
+    set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(h, header::X_FRAME_OPTIONS, "DENY");
+    set(h, header::REFERRER_POLICY, "no-referrer");
+    set(h, header::CACHE_CONTROL, "no-store");
+    resp
+}
+
+fn router(app: Shared) -> Router {
+    Router::new()
+        .route("/", get(super::dashboard::page))
+        .route(
+            "/login",
+            get(super::auth::login_form).post(super::auth::login),
+        )
+        .route("/logout", post(super::auth::logout))
+        .route("/account", get(super::users::account_page))
+        .route("/account/password", post(super::users::change_own_password))
+        .route("/findings", get(super::findings::list))
+        .route("/findings/decide", post(super::findings::decide_set))
+        .route("/file/{id}", get(super::file::page))
+        .route("/file/{id}/decide", post(super::file::decide_file))
+        .route("/finding/{id}/decide", post(super::file::decide_finding))
+        .route("/retention", get(super::retention::page))
+        .route("/retention/export.xlsx", get(super::retention::export_xlsx))
+        .route("/retention/export.csv", get(super::retention::export_csv))
+        .route("/mail", get(super::mail::page))
+        .route("/unreadable", get(super::unreadable::page))
+        .route("/reports", get(super::reports::page))
+        .route("/reports/{week}/{name}", get(super::reports::download))
+        .route("/users", get(super::users::page).post(super::users::add))
+        .route("/users/{id}/update", post(super::users::update))
+        .route("/users/{id}/password", post(super::users::reset_password))
+        .route("/users/{id}/disable", post(super::users::disable))
+        .route("/users/{id}/enable", post(super::users::enable))
+        .route("/static/mamori.css", get(layout::stylesheet))
+        .fallback(|| async { WebError::NotFound })
+        .layer(middleware::from_fn_with_state(app.clone(), language))
+        .layer(middleware::from_fn(security_headers))
+        .with_state(app)
+}
+
+/// Opens the store and builds the state.
+fn build(options: &ServeOptions) -> Result<Shared, ServeError> {
+    let cfg = &options.config;
+    let key_file = cfg.key_file();
+    let key = crate::keys::load_or_create(&key_file).map_err(|error| ServeError::Key {
+        path: key_file.clone(),
+        error,
+    })?;
+    let keys = KeySet::new(key);
+    if !cfg.store.database.exists() {
+        return Err(ServeError::NoDatabase(cfg.store.database.clone()));
+    }
+    // Migrates (accounts need schema 4) and checks the key.
+    let writer = Store::open(&cfg.store.database, &keys)?;
+    let records = cfg
+        .records_context()
+        .map_err(|e| ServeError::Rules(e.to_string()))?;
+    let roots = cfg
+        .roots
+        .iter()
+        .map(|r| RootView {
+            label: r.label.clone(),
+            shown: crate::paths::display(&r.path).into_owned(),
+        })
+        .collect();
+    Ok(Arc::new(App {
+        db: Db {
+            path: cfg.store.database.clone(),
+            readers: Mutex::new(Vec::new()),
+            writer: Mutex::new(writer),
+        },
+        keys,
+        records,
+        roots,
+        web: cfg.web.clone(),
+        reports_directory: cfg.report.directory.clone(),
+        tls: cfg.web.tls().is_some(),
+        trend_cache: Mutex::new(Vec::new()),
+        overview_cache: Mutex::new(Vec::new()),
+        overview_build: Mutex::new(()),
+        overview_generation: std::sync::atomic::AtomicU64::new(0),
+    }))
+}
+
+/// The rustls configuration of the certificate and key files (ring).
+fn tls_config(cert: &Path, key: &Path) -> Result<rustls::ServerConfig, ServeError> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+        .and_then(|it| it.collect::<Result<_, _>>())
+        .map_err(|e| ServeError::Tls(format!("{}: {e}", cert.display())))?;
+    if certs.is_empty() {
+        return Err(ServeError::Tls(format!(
+            "{}: no certificate in it",
+            cert.display()
+        )));
+    }
+    let key = PrivateKeyDer::from_pem_file(key)
+        .map_err(|e| ServeError::Tls(format!("{}: {e}", key.display())))?;
+    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| ServeError::Tls(e.to_string()))?
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .map_err(|e| ServeError::Tls(e.to_string()))?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+/// Runs the review screen until SIGTERM or Ctrl-C. `on_listening` is told
+/// the address and scheme once the socket is bound.
+pub fn serve(
+    options: ServeOptions,
+    on_listening: impl FnOnce(SocketAddr, &'static str),
+) -> Result<(), ServeError> {
+    let tls = options.config.web.tls();
+    if !options.listen.ip().is_loopback() && tls.is_none() && !options.insecure_http {
+        return Err(ServeError::NeedsTls(options.listen));
+    }
+    let tls = match tls {
+        Some((cert, key)) => Some(tls_config(cert, key)?),
+        None => None,
+    };
+    if !options.listen.ip().is_loopback() && tls.is_none() {
+        tracing::warn!(
+            "serving plain HTTP on {} (--insecure-http): passwords, session cookies and findings cross the network unencrypted",
+            options.listen
+        );
+    }
+    let app = build(&options)?;
+    let listener =
+        std::net::TcpListener::bind(options.listen).map_err(|error| ServeError::Bind {
+            addr: options.listen,
+            error,
+        })?;
+    let local = listener.local_addr()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("mamori-web")
+        .build()?;
+    runtime.block_on(async move {
+        {
+            let (path, keys, records, web) = (
+                app.db.path.clone(),
+                app.keys.clone(),
+                app.records.clone(),
+                app.web.clone(),
+            );
+            std::thread::Builder::new()
+                .name("mamori-web-upkeep".into())
+                .spawn(move || upkeep(path, keys, records, web))?;
+        }
+        let service = router(app).into_make_service_with_connect_info::<SocketAddr>();
+        match tls {
+            None => {
+                listener.set_nonblocking(true)?;
+                let listener = tokio::net::TcpListener::from_std(listener)?;
+                on_listening(local, "http");
+                tracing::info!("review screen on http://{local}/");
+                axum::serve(listener, service)
+                    .with_graceful_shutdown(stop_signal())
+                    .await?;
+            }
+            Some(config) => {
+                let config = axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(config));
+                let handle = axum_server::Handle::new();
+                let stopper = handle.clone();
+                tokio::spawn(async move {
+                    stop_signal().await;
+                    stopper.graceful_shutdown(Some(Duration::from_secs(10)));
+                });
+                let server = axum_server::from_tcp_rustls(listener, config)?.handle(handle);
+                on_listening(local, "https");
+                tracing::info!("review screen on https://{local}/");
+                server.serve(service).await?;
+            }
+        }
+        Ok::<(), ServeError>(())
+    })?;
+    tracing::info!("review screen stopped");
+    Ok(())
+}
+
+/// Resolves on SIGTERM or SIGINT (Ctrl-C on Windows).
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Background upkeep, on its own thread with its own writer connection
+/// (a full records evaluation can take a while on a large store and must
+/// not hold the pages' writer): expired sessions are removed every minute,
+/// and the records verdicts are brought up to the day every ten minutes
+/// (as `mamori review` does on start; a no-op when they are current).
+fn upkeep(path: PathBuf, keys: KeySet, records: RecordsContext, web: super::WebConfig) {
+    let mut store = None;
+    for n in 0u64.. {
+        if store.is_none() {
+            store = Store::open(&path, &keys)
+                .map_err(|e| tracing::warn!("review screen upkeep: {e}"))
+                .ok();
+        }
+        if let Some(store) = store.as_mut() {
+            let now = super::auth::unix_now();
+            let result = crate::store::web::delete_expired_sessions(
+                store.connection(),
+                now - web.session_idle_secs as i64,
+                now - web.session_absolute_secs as i64,
+            )
+            .and_then(|_| {
+                if n % 10 == 0 {
+                    crate::records::apply::refresh_if_stale(
+                        store,
+                        &records,
+                        crate::time::today_jst(),
+                    )?;
+                }
+                Ok(())
+            });
+            if let Err(e) = result {
+                tracing::warn!("review screen upkeep: {e}");
+            }
+        }
+        std::thread::sleep(Duration::from_secs(60));
+    }
+}
