@@ -1,6 +1,7 @@
 //! The store's side of records: the verdict per file (`file_records`) and
 //! the day and rules it was computed for.
 
+use super::CachedExecute;
 use rusqlite::{params, OptionalExtension};
 
 use super::{Store, StoreError};
@@ -74,12 +75,12 @@ impl Store {
             // that an unchanged verdict is not a change (the outbox to a
             // central database sees only real ones); `rows` covers every
             // live file, so what is left is of files no longer live.
-            tx.execute(
+            tx.execute_cached(
                 "DELETE FROM file_records WHERE file_id NOT IN (SELECT id FROM files WHERE deleted_at IS NULL)",
                 [],
             )?;
             for (k, v) in [("records_as_of", as_of), ("records_rules", digest)] {
-                tx.execute(
+                tx.execute_cached(
                     "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                     params![k, v],
                 )?;
