@@ -54,6 +54,10 @@ impl Pg {
 
     pub fn start_with(tls: Option<&ServerTls>) -> Option<Pg> {
         let Some(bin) = bin_dir() else {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI installs postgresql (.ci/run)"
+            );
             eprintln!(
                 "SKIPPED: no PostgreSQL server binaries under /usr/lib/postgresql (apt-get install postgresql)"
             );
