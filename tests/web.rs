@@ -1172,7 +1172,9 @@ async fn browse(
     };
     let count = |b: fantoccini::Client| async move {
         let t = b
-            .find(Locator::Css("#total-open .big"))
+            .wait()
+            .at_most(Duration::from_secs(30))
+            .for_element(Locator::Css("#total-open .big"))
             .await
             .unwrap()
             .text()
@@ -1266,8 +1268,11 @@ async fn browse(
         .click()
         .await
         .unwrap();
+    // The click returns before the form's navigation has loaded the answer: wait for it.
     let notice = b
-        .find(Locator::Css("p.notice.ok"))
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css("p.notice.ok"))
         .await
         .unwrap()
         .text()
