@@ -393,6 +393,11 @@ pub struct ServeArgs {
     /// TLS-terminating proxy on the same machine, never otherwise.
     #[arg(long)]
     pub insecure_http: bool,
+    // --central URL: every site's findings, verdicts and decisions from the
+    // central database; the configuration's store then keeps only the
+    // screen's accounts, sessions and audit events.
+    #[command(flatten)]
+    pub central: CentralTargetArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -413,11 +418,16 @@ pub enum UserAction {
         #[arg(long, value_enum)]
         role: crate::web::accounts::Role,
         /// Restrict the user to this root (its label; repeatable). Without
-        /// it the user sees every root.
+        /// it the user sees every root. For `serve --central`: `SITE` or
+        /// `SITE:LABEL`, checked against the centre given by --central.
         #[arg(long = "root", value_name = "LABEL")]
         roots: Vec<String>,
         #[arg(long, value_name = "FILE")]
         config: PathBuf,
+        // --central URL: the account is for `serve --central`; its roots
+        // are the centre's.
+        #[command(flatten)]
+        central: CentralTargetArgs,
     },
     /// Set a new password (read as for add); the user's sessions end.
     Passwd {

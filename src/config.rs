@@ -221,9 +221,9 @@ impl Config {
             path: path.to_path_buf(),
             message,
         };
-        if cfg.roots.is_empty() {
-            return Err(invalid("no [[root]] to watch".into()));
-        }
+        // No root is allowed here: the records office's configuration for
+        // `serve --central` has none (the sites' roots are the centre's);
+        // the service refuses it (`require_roots`).
         for (i, r) in cfg.roots.iter().enumerate() {
             if !r.path.is_absolute() {
                 return Err(invalid(format!(
@@ -380,6 +380,15 @@ impl Config {
     }
 
     /// The fingerprint key file.
+    /// The service (`mamori run`) watches roots: a configuration without
+    /// one is refused there.
+    pub fn require_roots(&self) -> Result<(), String> {
+        if self.roots.is_empty() {
+            return Err("no [[root]] to watch (a configuration without roots serves only `mamori serve --central`)".into());
+        }
+        Ok(())
+    }
+
     pub fn key_file(&self) -> PathBuf {
         self.store.key_file.clone().unwrap_or_else(|| {
             self.store
@@ -439,7 +448,10 @@ mod tests {
         assert!(load(&base.replace("[store]", "[store]\nflavour = 1")).is_err());
         assert!(load(&base.replace("/srv/a", "relative")).is_err());
         assert!(load(&format!("{base}watch = \"sometimes\"\n")).is_err());
-        assert!(load("[store]\ndatabase = \"/x.db\"\n").is_err(), "no roots");
+        // Without roots: loads (the centre's screen), refused by the service.
+        let rootless = load("[store]\ndatabase = \"/x.db\"\n").unwrap();
+        assert!(rootless.require_roots().is_err(), "no roots");
+        assert!(load(base).unwrap().require_roots().is_ok());
     }
 
     #[test]

@@ -154,6 +154,7 @@ impl Shared {
 /// failed: the caller exits non-zero.
 pub fn run(config_path: &Path, control: Control, mode: Mode) -> anyhow::Result<()> {
     let cfg = Config::load(config_path)?;
+    cfg.require_roots().map_err(anyhow::Error::msg)?;
     cfg.check_database_dir().map_err(anyhow::Error::msg)?;
     for problem in cfg.check_machine() {
         tracing::warn!("{problem}");
@@ -343,6 +344,7 @@ fn reload(shared: &Shared, config_path: &Path) -> Result<(), String> {
     let result = Config::load(config_path)
         .map_err(anyhow::Error::from)
         .and_then(|c| {
+            c.require_roots().map_err(anyhow::Error::msg)?;
             let key = crate::keys::load_or_create(&c.key_file())?;
             let records = c.records_context()?;
             Ok((

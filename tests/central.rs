@@ -1565,3 +1565,331 @@ fn report_weekly_central_lists_the_my_numbers_on_several_sites() {
     let out = mamori(&["report", "weekly", "--week", &week]);
     assert!(!out.status.success());
 }
+
+/// `mamori serve --central` (started for the records office, its store
+/// holding only the screen's accounts), stopped when dropped.
+struct CentreScreen {
+    child: std::process::Child,
+    base: String,
+}
+
+impl Drop for CentreScreen {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve_central(cfg: &Path, url: &str) -> CentreScreen {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mamori"))
+        .args([
+            "serve",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+            "--central",
+            url,
+        ])
+        .env("MAMORI_OCR", "off")
+        .env("MAMORI_LOG", "warn")
+        .env_remove("MAMORI_CENTRAL_PASSWORD")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("mamori serve: listening on ")
+        .unwrap_or_else(|| panic!("no address from mamori serve: {line:?}"))
+        .trim_end_matches('/')
+        .to_string();
+    CentreScreen { child, base }
+}
+
+fn add_user(cfg: &Path, args: &[&str]) {
+    use std::io::Write;
+    let mut all = vec!["user", "add"];
+    all.extend_from_slice(args);
+    all.extend(["--config", cfg.to_str().unwrap()]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mamori"))
+        .args(&all)
+        .env("MAMORI_OCR", "off")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{}\n", crate::web::PASSWORD).as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "user add {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The centre's id of a site's file.
+fn central_file(url: &str, site: &Site, name: &str) -> i64 {
+    let path = site.share().join(name).display().to_string();
+    client(url)
+        .query_one(
+            "SELECT x.cid FROM files x JOIN sites s ON s.id = x.site_id WHERE s.name = $1 AND x.path = $2",
+            &[&site.name, &path],
+        )
+        .unwrap()
+        .get(0)
+}
+
+#[test]
+fn the_review_screen_on_the_centre_shows_every_site_and_decides_there() {
+    use crate::web::Client as Browser;
+    let Some(mut pg) = Pg::start() else { return };
+    let url = pg.create_db("central");
+    migrate(&url);
+    let base = tempfile::tempdir().unwrap();
+    let honcho = Site::new(base.path(), "本庁舎", &url, 2, "");
+    let kyoiku = Site::new(base.path(), "教育委員会", &url, 2, "");
+    // One person's My Number copied to both servers; another on one only.
+    let (both, one) = (my_number(31415926535), my_number(27182818284));
+    for s in [&honcho, &kyoiku] {
+        std::fs::write(
+            s.share().join("転入届.csv"),
+            format!("氏名,個人番号\n山田 花子,{both}\n"),
+        )
+        .unwrap();
+    }
+    std::fs::write(
+        honcho.share().join("申請書.txt"),
+        format!("個人番号 {one}\n"),
+    )
+    .unwrap();
+    for s in [&honcho, &kyoiku] {
+        ok(&["run", "--once", "--config", s.cfg.to_str().unwrap()]);
+        assert_centre_equals(&url, s);
+    }
+
+    // The records office: a configuration without roots, its own store
+    // for the screen's accounts; one officer for all, one for 本庁舎 only.
+    let office = base.path().join("office");
+    std::fs::create_dir_all(office.join("state")).unwrap();
+    let cfg = office.join("mamori.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[store]\ndatabase = \"{}\"\n",
+            office.join("state/mamori.db").display()
+        ),
+    )
+    .unwrap();
+    add_user(&cfg, &["officer", "--role", "reviewer"]);
+    add_user(
+        &cfg,
+        &[
+            "honcho",
+            "--role",
+            "viewer",
+            "--root",
+            "本庁舎",
+            "--central",
+            &url,
+        ],
+    );
+    let refused = mamori(&[
+        "user",
+        "add",
+        "nobody",
+        "--role",
+        "viewer",
+        "--root",
+        "支所",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--central",
+        &url,
+    ]);
+    assert!(
+        !refused.status.success(),
+        "a site the centre does not know is refused"
+    );
+
+    let rootless = mamori(&["run", "--once", "--config", cfg.to_str().unwrap()]);
+    assert!(!rootless.status.success(), "the service needs roots");
+    assert!(String::from_utf8_lossy(&rootless.stderr).contains("no [[root]]"));
+
+    let screen = serve_central(&cfg, &url);
+    let mut officer = Browser::logged_in(&screen.base, "officer");
+    let mut seen = String::new();
+    let mut page = |c: &mut Browser, path: &str| -> String {
+        let r = c.get(path);
+        assert_eq!(r.status, 200, "{path}: {}", r.text());
+        let t = r.text();
+        seen.push_str(&t);
+        t
+    };
+
+    // The overview counts every site's open findings.
+    let open = pg.count(
+        "central",
+        "SELECT count(*) FROM findings WHERE resolved_at IS NULL AND review_state <> 'false_positive'",
+    );
+    let dashboard = page(&mut officer, "/");
+    let total = regex::Regex::new(r#"id="total-open"[^>]*>.*?<[^>]*class="big"[^>]*>([\d,]+)<"#)
+        .unwrap()
+        .captures(&dashboard)
+        .unwrap_or_else(|| panic!("no total in {dashboard}"))[1]
+        .replace(',', "");
+    assert_eq!(total.parse::<i64>().unwrap(), open);
+    for root in ["本庁舎:総務課", "教育委員会:総務課"] {
+        assert!(dashboard.contains(root), "{root} on the overview");
+    }
+    assert!(
+        dashboard.contains("複数拠点の個人番号"),
+        "the centre's page is in the menu"
+    );
+
+    // The list names each file SITE:PATH, and a root filter narrows it.
+    let place = |s: &Site, name: &str| format!("{}:{}", s.name, s.share().join(name).display());
+    let list = page(&mut officer, "/findings?kind=my_number");
+    for p in [
+        place(&honcho, "転入届.csv"),
+        place(&kyoiku, "転入届.csv"),
+        place(&honcho, "申請書.txt"),
+    ] {
+        assert!(list.contains(&p), "{p} in the list");
+    }
+    let narrowed = page(&mut officer, "/findings?kind=my_number&root=教育委員会");
+    assert!(narrowed.contains(&place(&kyoiku, "転入届.csv")));
+    assert!(!narrowed.contains(&place(&honcho, "転入届.csv")));
+
+    // The same number on both sites: one value, two places, masked.
+    let masked = |n: &str| format!("********{}", &n[8..]);
+    let shared = page(&mut officer, "/shared");
+    assert!(shared.contains(&masked(&both)), "{shared}");
+    assert!(shared.contains(&place(&honcho, "転入届.csv")));
+    assert!(shared.contains(&place(&kyoiku, "転入届.csv")));
+    assert!(
+        !shared.contains(&masked(&one)),
+        "a number on one site is not shared"
+    );
+
+    // A file's page, and a decision on its finding, made at the centre.
+    let file = central_file(&url, &honcho, "申請書.txt");
+    let file_page = page(&mut officer, &format!("/file/{file}"));
+    assert!(file_page.contains(&place(&honcho, "申請書.txt")));
+    assert!(file_page.contains(&masked(&one)));
+    let finding: i64 = client(&url)
+        .query_one(
+            "SELECT f.cid FROM findings f JOIN files x ON x.site_id = f.site_id AND x.id = f.file_id
+             WHERE x.cid = $1 AND f.kind = 'my_number'",
+            &[&file],
+        )
+        .unwrap()
+        .get(0);
+    let csrf = officer.csrf(&format!("/file/{file}"));
+    let r = officer.post(
+        &format!("/finding/{finding}/decide"),
+        &[
+            ("csrf", &csrf),
+            ("decision", "false_positive"),
+            ("note", "見本の番号"),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(
+        pg.count(
+            "central",
+            "SELECT count(*) FROM central_decisions WHERE reviewer = 'officer' AND decision = 'false_positive' AND applied_at IS NULL"
+        ),
+        1
+    );
+    let after = page(
+        &mut officer,
+        &format!("/file/{file}?done=1&decision=false_positive"),
+    );
+    assert!(
+        after.contains("made at the centre"),
+        "the trail says the site has yet to record it"
+    );
+    // The owning site records it at its next sync, as the officer's.
+    ok(&["central", "sync", "--config", honcho.cfg.to_str().unwrap()]);
+    assert_eq!(
+        query(
+            &honcho.db,
+            "SELECT count(*) FROM decisions WHERE central_id IS NOT NULL AND reviewer = 'officer' AND decision = 'false_positive'"
+        ),
+        1
+    );
+    assert_eq!(
+        pg.count(
+            "central",
+            "SELECT count(*) FROM central_decisions WHERE applied_at IS NULL"
+        ),
+        0
+    );
+    // The screen's own audit events stay in the office's store.
+    assert_eq!(
+        query(
+            &office.join("state/mamori.db"),
+            "SELECT count(*) FROM events WHERE kind = 'web_decision' AND actor = 'officer'"
+        ),
+        1
+    );
+
+    // A viewer for 本庁舎 sees 本庁舎 only, and may not decide.
+    let mut viewer = Browser::logged_in(&screen.base, "honcho");
+    let own = page(&mut viewer, "/findings");
+    assert!(own.contains(&place(&honcho, "転入届.csv")));
+    assert!(
+        !own.contains("教育委員会:"),
+        "another site's files are not shown"
+    );
+    let other = central_file(&url, &kyoiku, "転入届.csv");
+    assert_eq!(viewer.get(&format!("/file/{other}")).status, 404);
+    let shared_for_viewer = page(&mut viewer, "/shared");
+    assert!(shared_for_viewer.contains(&place(&honcho, "転入届.csv")));
+    assert!(!shared_for_viewer.contains(&place(&kyoiku, "転入届.csv")));
+    let csrf = viewer.csrf("/findings");
+    let r = viewer.post(
+        &format!("/finding/{finding}/decide"),
+        &[("csrf", &csrf), ("decision", "confirmed"), ("note", "")],
+    );
+    assert_eq!(r.status, 403);
+
+    // Every other page answers at the centre too.
+    for p in [
+        "/retention",
+        "/mail",
+        "/unreadable",
+        "/reports",
+        "/account",
+        "/findings?status=false_positive",
+    ] {
+        page(&mut officer, p);
+    }
+    for n in [&both, &one] {
+        assert!(!seen.contains(n.as_str()), "no full My Number on any page");
+    }
+
+    // The centre stopped: pages say so (500); back, the screen reconnects.
+    pg.stop();
+    let down = officer.get("/findings");
+    assert_eq!(down.status, 500);
+    assert!(
+        down.text().contains("データベースのエラー"),
+        "{}",
+        down.text()
+    );
+    pg.start_again();
+    assert_eq!(officer.get("/findings").status, 200);
+}

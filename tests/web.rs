@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use crate::util::root;
 
-const PASSWORD: &str = "correct horse battery";
+pub(crate) const PASSWORD: &str = "correct horse battery";
 
 /// Every full identifier in the seeded files: none may reach a page, a
 /// URL or an export.
@@ -226,14 +226,14 @@ fn serve(seed: &Seed, extra: &[&str]) -> Server {
 
 /// An HTTP response, read whole.
 #[derive(Debug)]
-struct Resp {
-    status: u16,
+pub(crate) struct Resp {
+    pub status: u16,
     headers: Vec<(String, String)>,
     bytes: Vec<u8>,
 }
 
 impl Resp {
-    fn text(&self) -> String {
+    pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.bytes).into_owned()
     }
     fn header(&self, name: &str) -> Option<&str> {
@@ -245,7 +245,7 @@ impl Resp {
 }
 
 /// A browser-like client: keeps cookies, follows no redirects.
-struct Client {
+pub(crate) struct Client {
     base: String,
     agent: ureq::Agent,
     cookies: BTreeMap<String, String>,
@@ -312,7 +312,7 @@ impl Client {
         }
     }
 
-    fn get(&mut self, path: &str) -> Resp {
+    pub fn get(&mut self, path: &str) -> Resp {
         let r = self
             .agent
             .get(&format!("{}{path}", self.base))
@@ -322,7 +322,7 @@ impl Client {
         self.keep(r)
     }
 
-    fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Resp {
+    pub fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Resp {
         let r = self
             .agent
             .post(&format!("{}{path}", self.base))
@@ -347,7 +347,7 @@ impl Client {
         )
     }
 
-    fn logged_in(base: &str, name: &str) -> Client {
+    pub fn logged_in(base: &str, name: &str) -> Client {
         let mut c = Client::new(base);
         let r = c.login(name, PASSWORD);
         assert_eq!(r.status, 303, "login of {name}: {}", r.text());
@@ -355,7 +355,7 @@ impl Client {
     }
 
     /// The CSRF token of the forms of `path`.
-    fn csrf(&mut self, path: &str) -> String {
+    pub fn csrf(&mut self, path: &str) -> String {
         field(&self.get(path).text(), "csrf")
     }
 }
@@ -685,6 +685,9 @@ fn names_are_escaped_and_no_full_identifier_is_shown() {
         "markup from a file name reached the page"
     );
     assert!(!text.contains("<img src=x"));
+    // A site's store knows one site: no page of values on several sites.
+    assert!(!text.contains("/shared"));
+    assert_eq!(c.get("/shared").status, 404);
     assert!(list
         .header("content-security-policy")
         .is_some_and(|v| v.contains("default-src 'none'")));

@@ -13,7 +13,9 @@
 //!   centrally flowing back, backoff), run by the service's sync thread or
 //!   `mamori central sync|resync`;
 //! - [`query`]: the read side for reports, review and records, with the
-//!   shapes of the local store's queries.
+//!   shapes of the local store's queries;
+//! - [`web`]: the review screen's questions (`mamori serve --central`), in
+//!   the shapes of `store::web`.
 //!
 //! The store's side (the outbox table and its triggers) is `store::outbox`.
 //! Nothing here reads documents: only what the store holds (masked values,
@@ -24,6 +26,7 @@ pub mod outbox;
 pub mod query;
 pub mod schema;
 pub mod sync;
+pub mod web;
 
 use thiserror::Error;
 

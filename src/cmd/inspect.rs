@@ -30,6 +30,12 @@ pub fn validate(args: ValidateArgs) -> Result<ExitCode> {
             mamori::paths::display(path),
             cfg.roots.len()
         )?;
+        if cfg.roots.is_empty() {
+            writeln!(
+                out,
+                "note    no [[root]]: enough for `mamori serve --central`; `mamori run` needs one"
+            )?;
+        }
         for problem in cfg.check_machine() {
             failures += 1;
             writeln!(out, "FAILED  {}", mamori::paths::escape_control(&problem))?;

@@ -1,4 +1,5 @@
-//! `mamori serve`: the review screen in a browser (see `mamori::web`).
+//! `mamori serve`: the review screen in a browser (see `mamori::web`), on
+//! a site's store or, with `--central URL`, on the central database.
 //! Wires the configuration and the command line to the server and says
 //! where it listens (on stdout, for people and for tests using port 0).
 
@@ -26,6 +27,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
             config,
             listen,
             insecure_http: args.insecure_http,
+            central: super::central::target(&args.central)?,
         },
         |addr, scheme| {
             let mut out = std::io::stdout().lock();

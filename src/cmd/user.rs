@@ -51,14 +51,26 @@ pub fn run(args: UserArgs) -> Result<ExitCode> {
             role,
             roots,
             config,
+            central,
         } => {
             accounts::check_name(&name)?;
             let (cfg, store) = open(&config)?;
+            let known: Vec<String> = match super::central::target(&central)? {
+                Some(t) if !roots.is_empty() => {
+                    mamori::central::web::root_names(&mut super::central::connect(&t)?)?
+                }
+                _ => cfg.roots.iter().map(|x| x.label.clone()).collect(),
+            };
             for r in &roots {
-                if !cfg.roots.iter().any(|x| &x.label == r) {
+                if !known.contains(r) {
                     bail!(
-                        "no root labelled {:?} in the configuration",
-                        escape_control(r)
+                        "no root labelled {:?} in the {}",
+                        escape_control(r),
+                        if central.url.is_some() {
+                            "central database (SITE or SITE:LABEL)"
+                        } else {
+                            "configuration"
+                        }
                     );
                 }
             }

@@ -251,6 +251,8 @@ pub struct ValueLocation {
     pub state: String,
     /// The centre's id of the finding.
     pub finding_id: i64,
+    /// The centre's id of its file (the review screen's file page).
+    pub file_id: i64,
 }
 
 /// The version of `report.json`'s layout (README.md, "report.json"):

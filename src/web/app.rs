@@ -1,5 +1,6 @@
 //! The server: its state (configuration, key, records rules, the database
-//! pool), the router, the middleware every response passes (language,
+//! pools: the local SQLite store, and the central PostgreSQL database
+//! under `--central`), the router, the middleware every response passes (language,
 //! security headers), the error page, and `serve` (bind, TLS, background
 //! upkeep, graceful stop).
 
@@ -17,6 +18,7 @@ use axum::Router;
 use rusqlite::Connection;
 
 use super::layout::{self, Lang};
+use super::source::{CentralReader, Reader, SiteReader};
 use crate::config::Config;
 use crate::keys::KeySet;
 use crate::records::apply::RecordsContext;
@@ -30,6 +32,10 @@ pub struct ServeOptions {
     pub listen: SocketAddr,
     /// Serve plain HTTP on a non-loopback address (never advisable).
     pub insecure_http: bool,
+    /// Read and decide at the central database over every site; the local
+    /// store (`[store] database`, created if missing) then holds only the
+    /// screen's accounts, sessions and audit events.
+    pub central: Option<crate::central::connect::Target>,
 }
 
 /// Why the server cannot start.
@@ -56,6 +62,8 @@ pub enum ServeError {
     },
     #[error("records rules: {0}")]
     Rules(String),
+    #[error(transparent)]
+    Central(#[from] crate::central::CentralError),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("server: {0}")]
@@ -99,9 +107,39 @@ impl Db {
     }
 }
 
+/// The central database: its connection settings and a small pool of
+/// connections (the synchronous client, used on tokio's blocking threads
+/// as the SQLite connections are).
+pub(crate) struct CentralDb {
+    target: crate::central::connect::Target,
+    clients: Mutex<Vec<postgres::Client>>,
+}
+
+impl CentralDb {
+    fn take(&self) -> Result<postgres::Client, WebError> {
+        let pooled = self.clients.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        match pooled {
+            Some(c) if !c.is_closed() => Ok(c),
+            _ => Ok(self.target.connect()?),
+        }
+    }
+
+    /// A connection that failed mid-request is dropped, not pooled.
+    fn give_back(&self, client: postgres::Client) {
+        let mut pool = self.clients.lock().unwrap_or_else(|e| e.into_inner());
+        if pool.len() < POOL_KEEP && !client.is_closed() {
+            pool.push(client);
+        }
+    }
+}
+
 /// Everything a request may need.
 pub(crate) struct App {
+    /// The local store: findings on a site; accounts, sessions and audit
+    /// events always.
     pub db: Db,
+    /// Findings, verdicts and decisions at the centre (`--central`).
+    pub central: Option<CentralDb>,
     pub keys: KeySet,
     pub records: RecordsContext,
     pub roots: Vec<RootView>,
@@ -140,8 +178,43 @@ pub(crate) type KeptCounts = (
 );
 
 impl App {
-    /// Runs `f` on a pooled read-only connection, on a blocking thread.
+    /// Runs `f` with a reader of the findings (the site's store, or the
+    /// centre under `--central`) on a pooled connection, on a blocking
+    /// thread.
     pub async fn read<T, F>(self: &Arc<Self>, f: F) -> Result<T, WebError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&App, &mut dyn Reader) -> Result<T, WebError> + Send + 'static,
+    {
+        let app = self.clone();
+        tokio::task::spawn_blocking(move || match &app.central {
+            Some(central) => {
+                let mut client = central.take()?;
+                let out = f(&app, &mut CentralReader(&mut client));
+                central.give_back(client);
+                out
+            }
+            None => {
+                let conn = app.db.take_reader()?;
+                let out = f(
+                    &app,
+                    &mut SiteReader {
+                        conn: &conn,
+                        keys: &app.keys,
+                        records: &app.records,
+                    },
+                );
+                app.db.give_back(conn);
+                out
+            }
+        })
+        .await
+        .map_err(|_| WebError::Internal("a database task failed".into()))?
+    }
+
+    /// Runs `f` on a pooled read-only connection of the local store (the
+    /// accounts, sessions and audit events), on a blocking thread.
+    pub async fn accounts<T, F>(self: &Arc<Self>, f: F) -> Result<T, WebError>
     where
         T: Send + 'static,
         F: FnOnce(&App, &Connection) -> Result<T, WebError> + Send + 'static,
@@ -155,6 +228,99 @@ impl App {
         })
         .await
         .map_err(|_| WebError::Internal("a database task failed".into()))?
+    }
+
+    /// Records a decision by `user` on findings (the site's ids, or the
+    /// centre's), re-evaluates the files' records flags on a site (the
+    /// centre's owning sites do it when they take the decision at their
+    /// next sync), writes the audit event and forgets the kept counts.
+    /// `ids`: the findings, or the filter whose findings (read when the
+    /// decision is written) are decided. Returns how many findings took
+    /// the state.
+    pub async fn decide(
+        self: &Arc<Self>,
+        ids: DecideOn,
+        decision: crate::review::Decision,
+        note: String,
+        user: String,
+        file: Option<i64>,
+        what: String,
+    ) -> Result<usize, WebError> {
+        let app = self.clone();
+        let n = tokio::task::spawn_blocking(move || -> Result<usize, WebError> {
+            let (n, count) = match &app.central {
+                Some(central) => {
+                    let mut client = central.take()?;
+                    let out = (|| {
+                        let ids = match ids {
+                            DecideOn::Ids(ids) => ids,
+                            DecideOn::Filter(f) => {
+                                crate::central::query::finding_ids(&mut client, &f)?
+                            }
+                        };
+                        if ids.is_empty() {
+                            return Ok((0, 0));
+                        }
+                        let n = crate::central::query::decide(
+                            &mut client,
+                            &ids,
+                            decision,
+                            &note,
+                            &user,
+                        )
+                        .map_err(|e| match e {
+                            crate::central::CentralError::Invalid(m) => WebError::BadRequest(m),
+                            other => WebError::Central(other),
+                        })?;
+                        Ok::<_, WebError>((n, ids.len()))
+                    })();
+                    central.give_back(client);
+                    out?
+                }
+                None => {
+                    let mut store = app.db.writer.lock().unwrap_or_else(|e| e.into_inner());
+                    let ids = match ids {
+                        DecideOn::Ids(ids) => ids,
+                        DecideOn::Filter(f) => {
+                            crate::store::review::finding_ids(store.connection(), &f)?
+                        }
+                    };
+                    if ids.is_empty() {
+                        return Ok(0);
+                    }
+                    let n = store
+                        .decide(&ids, decision, &note, &user)
+                        .map_err(|e| match e {
+                            crate::store::review::DecisionError::Store(s) => WebError::Store(s),
+                            other => WebError::BadRequest(other.to_string()),
+                        })?;
+                    let files = crate::store::web::files_of_findings(store.connection(), &ids)?;
+                    crate::records::apply::refresh(
+                        &mut store,
+                        &app.records,
+                        crate::time::today_jst(),
+                        Some(&files),
+                    )?;
+                    (n, ids.len())
+                }
+            };
+            if count == 0 {
+                return Ok(0);
+            }
+            let store = app.db.writer.lock().unwrap_or_else(|e| e.into_inner());
+            crate::store::web::audit(
+                store.connection(),
+                "web_decision",
+                Some(&user),
+                file,
+                &format!("{} on {count} finding(s): {what}", decision.as_str()),
+            )?;
+            Ok(n)
+        })
+        .await
+        .map_err(|_| WebError::Internal("a database task failed".into()))??;
+        super::dashboard::forget_trends(self);
+        Ok(n)
     }
 
     /// Runs `f` with the writer, on a blocking thread.
@@ -208,6 +374,13 @@ impl App {
     }
 }
 
+/// What a decision is on.
+pub(crate) enum DecideOn {
+    Ids(Vec<i64>),
+    /// Every finding the filter matches when the decision is written.
+    Filter(crate::review::FindingFilter),
+}
+
 /// What went wrong with a request, as the user sees it.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum WebError {
@@ -221,6 +394,8 @@ pub(crate) enum WebError {
     BadRequest(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Central(#[from] crate::central::CentralError),
     #[error("{0}")]
     Internal(String),
 }
@@ -250,9 +425,10 @@ impl IntoResponse for WebError {
                 "The form's security token is missing or wrong. Reload the page and try again.".to_string(),
             ),
             WebError::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone(), m.clone()),
-            WebError::Store(e) => {
-                // Store errors carry no document text; say it once in the log.
-                tracing::error!("review screen: {e}");
+            WebError::Store(_) | WebError::Central(_) => {
+                // Store errors carry no document text (and the centre's no
+                // password); say it once in the log.
+                tracing::error!("review screen: {self}");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "データベースのエラーです。しばらくしてから、もう一度お試しください。".to_string(),
@@ -348,6 +524,7 @@ fn router(app: Shared) -> Router {
         .route("/mail", get(super::mail::page))
         .route("/unreadable", get(super::unreadable::page))
         .route("/reports", get(super::reports::page))
+        .route("/shared", get(super::shared::page))
         .route("/reports/{week}/{name}", get(super::reports::download))
         .route("/users", get(super::users::page).post(super::users::add))
         .route("/users/{id}/update", post(super::users::update))
@@ -370,28 +547,54 @@ fn build(options: &ServeOptions) -> Result<Shared, ServeError> {
         error,
     })?;
     let keys = KeySet::new(key);
-    if !cfg.store.database.exists() {
+    if options.central.is_none() && !cfg.store.database.exists() {
         return Err(ServeError::NoDatabase(cfg.store.database.clone()));
     }
-    // Migrates (accounts need schema 4) and checks the key.
+    // Migrates (accounts need schema 4) and checks the key; at the centre,
+    // creates the accounts' store on first use.
     let writer = Store::open(&cfg.store.database, &keys)?;
     let records = cfg
         .records_context()
         .map_err(|e| ServeError::Rules(e.to_string()))?;
-    let roots = cfg
-        .roots
-        .iter()
-        .map(|r| RootView {
-            label: r.label.clone(),
-            shown: crate::paths::display(&r.path).into_owned(),
-        })
-        .collect();
+    let (roots, central) = match &options.central {
+        None => (
+            cfg.roots
+                .iter()
+                .map(|r| RootView {
+                    label: r.label.clone(),
+                    shown: crate::paths::display(&r.path).into_owned(),
+                })
+                .collect(),
+            None,
+        ),
+        Some(target) => {
+            // At the centre a root is named `SITE` or `SITE:LABEL`: its
+            // label and the name the centre's rows give it are one.
+            let mut client = target.connect()?;
+            crate::central::schema::check(&mut client)?;
+            let roots = crate::central::web::root_names(&mut client)?
+                .into_iter()
+                .map(|name| RootView {
+                    label: name.clone(),
+                    shown: name,
+                })
+                .collect();
+            (
+                roots,
+                Some(CentralDb {
+                    target: target.clone(),
+                    clients: Mutex::new(vec![client]),
+                }),
+            )
+        }
+    };
     Ok(Arc::new(App {
         db: Db {
             path: cfg.store.database.clone(),
             readers: Mutex::new(Vec::new()),
             writer: Mutex::new(writer),
         },
+        central,
         keys,
         records,
         roots,
@@ -465,10 +668,11 @@ pub fn serve(
         .build()?;
     runtime.block_on(async move {
         {
+            // At the centre the sites keep their own verdicts current.
             let (path, keys, records, web) = (
                 app.db.path.clone(),
                 app.keys.clone(),
-                app.records.clone(),
+                app.central.is_none().then(|| app.records.clone()),
                 app.web.clone(),
             );
             std::thread::Builder::new()
@@ -533,8 +737,9 @@ async fn stop_signal() {
 /// (a full records evaluation can take a while on a large store and must
 /// not hold the pages' writer): expired sessions are removed every minute,
 /// and the records verdicts are brought up to the day every ten minutes
-/// (as `mamori review` does on start; a no-op when they are current).
-fn upkeep(path: PathBuf, keys: KeySet, records: RecordsContext, web: super::WebConfig) {
+/// (as `mamori review` does on start; a no-op when they are current) when
+/// `records` is given (a site's store).
+fn upkeep(path: PathBuf, keys: KeySet, records: Option<RecordsContext>, web: super::WebConfig) {
     let mut store = None;
     for n in 0u64.. {
         if store.is_none() {
@@ -549,15 +754,16 @@ fn upkeep(path: PathBuf, keys: KeySet, records: RecordsContext, web: super::WebC
                 now - web.session_idle_secs as i64,
                 now - web.session_absolute_secs as i64,
             )
-            .and_then(|_| {
-                if n % 10 == 0 {
+            .and_then(|_| match &records {
+                Some(records) if n % 10 == 0 => {
                     crate::records::apply::refresh_if_stale(
                         store,
-                        &records,
+                        records,
                         crate::time::today_jst(),
                     )?;
+                    Ok(())
                 }
-                Ok(())
+                _ => Ok(()),
             });
             if let Err(e) = result {
                 tracing::warn!("review screen upkeep: {e}");

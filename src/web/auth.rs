@@ -96,6 +96,8 @@ pub(crate) struct Ctx {
     pub scope: Vec<String>,
     /// The path and query of the request (for the language switch).
     pub here: String,
+    /// The screen reads the central database (every site).
+    pub central: bool,
 }
 
 impl Ctx {
@@ -193,7 +195,7 @@ impl FromRequestParts<Shared> for Ctx {
         };
         let hash = token_hash(&token);
         let session = app
-            .read(move |_, c| Ok(db::session(c, &hash)?))
+            .accounts(move |_, c| Ok(db::session(c, &hash)?))
             .await
             .map_err(IntoResponse::into_response)?;
         let Some(session) = session else {
@@ -245,6 +247,7 @@ impl FromRequestParts<Shared> for Ctx {
             csrf: session.csrf,
             lang,
             scope,
+            central: app.central.is_some(),
         })
     }
 }
@@ -419,7 +422,7 @@ async fn login_checked(
     let name = form.name.trim().to_string();
     let gate = {
         let (address, name) = (address.clone(), name.clone());
-        app.read(move |app, c| {
+        app.accounts(move |app, c| {
             if db::address_failures(c, &address, window)?
                 >= i64::from(app.web.login_address_max_failures)
             {

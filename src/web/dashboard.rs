@@ -15,14 +15,14 @@ use std::time::{Duration, Instant};
 use axum::extract::State;
 use axum::response::Response;
 use maud::{html, Markup};
-use rusqlite::Connection;
 
 use super::app::{App, Shared, WebError};
 use super::auth::Ctx;
 use super::layout::{self, num, Lang, Nav, Tr};
+use super::source::Reader;
 use crate::records::Flag;
 use crate::report::{Week, TREND_WEEKS};
-use crate::store::web::{self as db, TrendCount};
+use crate::store::web::TrendCount;
 
 /// The weeks of the trend, oldest first, with open findings at each end.
 #[derive(Debug, Clone)]
@@ -33,7 +33,7 @@ pub(crate) struct Trend {
 
 const TREND_KEEP: Duration = Duration::from_secs(300);
 
-fn trend(app: &App, c: &Connection, scope: &[String]) -> Result<Arc<Trend>, WebError> {
+fn trend(app: &App, c: &mut dyn Reader, scope: &[String]) -> Result<Arc<Trend>, WebError> {
     {
         let cache = app.trend_cache.lock().unwrap_or_else(|e| e.into_inner());
         if let Some((_, _, t)) = cache
@@ -52,7 +52,7 @@ fn trend(app: &App, c: &Connection, scope: &[String]) -> Result<Arc<Trend>, WebE
     weeks.reverse();
     let bounds: Vec<String> = weeks.iter().map(Week::end_bound).collect();
     let t = Arc::new(Trend {
-        counts: db::open_at(c, scope, &bounds)?,
+        counts: c.open_at(scope, &bounds)?,
         weeks,
     });
     let mut cache = app.trend_cache.lock().unwrap_or_else(|e| e.into_inner());
@@ -100,7 +100,7 @@ fn kept_counts(app: &App, scope: &[String]) -> Option<Arc<Counts>> {
         .map(|(_, _, c)| c.clone())
 }
 
-fn counts(app: &App, c: &Connection, scope: &[String]) -> Result<Arc<Counts>, WebError> {
+fn counts(app: &App, c: &mut dyn Reader, scope: &[String]) -> Result<Arc<Counts>, WebError> {
     if let Some(kept) = kept_counts(app, scope) {
         return Ok(kept);
     }
@@ -112,12 +112,12 @@ fn counts(app: &App, c: &Connection, scope: &[String]) -> Result<Arc<Counts>, We
     let generation = app.overview_generation.load(Ordering::SeqCst);
     let flags: Vec<&str> = Flag::ALL.iter().map(|f| f.as_str()).collect();
     let counts = Arc::new(Counts {
-        by_kind: db::open_by_kind(c, scope)?,
-        by_state: db::open_by_state(c, scope)?,
-        by_root: db::open_by_root(c, scope)?,
-        by_flag: db::by_flag(c, scope, &flags)?,
-        unreadable: db::unreadable_by_reason(c, scope)?,
-        urgent_files: db::files_with_any_flag(c, scope, &URGENT)?,
+        by_kind: c.open_by_kind(scope)?,
+        by_state: c.open_by_state(scope)?,
+        by_root: c.open_by_root(scope)?,
+        by_flag: c.by_flag(scope, &flags)?,
+        unreadable: c.unreadable_by_reason(scope)?,
+        urgent_files: c.files_with_any_flag(scope, &URGENT)?,
         at: crate::time::now(),
     });
     let mut cache = app.overview_cache.lock().unwrap_or_else(|e| e.into_inner());
@@ -192,7 +192,11 @@ pub(crate) async fn page(State(app): State<Shared>, ctx: Ctx) -> Result<Response
                 }
             }
             section {
-                h2 { (l.t("課（ルート）別", "By root (section)")) }
+                @if ctx.central {
+                    h2 { (l.t("拠点・課（ルート）別", "By site and root")) }
+                } @else {
+                    h2 { (l.t("課（ルート）別", "By root (section)")) }
+                }
                 table {
                     thead { tr { th { (l.t("ルート", "Root")) } th.n { (l.t("件数", "Findings")) } } }
                     tbody {

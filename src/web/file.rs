@@ -10,12 +10,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 use serde::Deserialize;
 
+use super::app::DecideOn;
 use super::app::{Shared, WebError};
 use super::auth::{Checked, Ctx};
-use super::findings::{decision_select, findings_table, record};
+use super::findings::{decision_select, findings_table};
 use super::layout::{self, num, Lang, Nav, Tr};
 use crate::review::{Decision, FindingFilter, FindingRow, TrailEntry};
-use crate::store::review as q;
 use crate::store::web::{self as db, FileInfo};
 
 /// Findings shown on one page (a file with more says so).
@@ -47,43 +47,22 @@ pub(crate) async fn page(
 ) -> Result<Response, WebError> {
     let (scope, lang) = (ctx.scope.clone(), ctx.lang);
     let data = app
-        .read(move |app, c| {
-            let Some(info) = db::file_info(c, id, &scope)? else {
+        .read(move |_, c| {
+            let Some(info) = c.file_info(id, &scope)? else {
                 return Ok(None);
             };
-            let verdict = crate::records::apply::evaluate_files(
-                c,
-                &app.keys,
-                &app.records,
-                crate::time::today_jst(),
-                Some(&[id]),
-            )?;
-            let (reasons, flags) = verdict
-                .first()
-                .map(|v| {
-                    (
-                        v.evaluation.explain(lang),
-                        v.evaluation
-                            .flag_names()
-                            .iter()
-                            .map(|s| s.to_string())
-                            .collect(),
-                    )
-                })
-                .unwrap_or_default();
-            let unresolved = q::count_findings(
-                c,
-                &FindingFilter {
-                    file_id: Some(id),
-                    allowed_roots: scope.clone(),
-                    ..FindingFilter::default()
-                },
-            )?;
+            let (reasons, flags) = c.file_verdict(id, lang)?;
+            let unresolved = c.count_findings(&FindingFilter {
+                file_id: Some(id),
+                allowed_roots: scope.clone(),
+                ..FindingFilter::default()
+            })?;
             Ok(Some(FileData {
-                findings: db::file_findings(c, id, MAX_FINDINGS)?,
+                findings: c.file_findings(id, MAX_FINDINGS)?,
                 // The screen's own decision events repeat the decisions
                 // listed (they are in the event log and the admin page).
-                trail: q::trail(c, id)?
+                trail: c
+                    .trail(id)?
                     .into_iter()
                     .filter(|t| t.what != "web_decision")
                     .collect(),
@@ -153,7 +132,11 @@ pub(crate) async fn page(
                     }
                 }
             }
-            p.caption { (l.t("判定の根拠（設定ファイルの規則による。[[retention]] などは規則の項目名です）", "Why (from the configuration's rules; [[retention]] and the like name them)")) }
+            @if ctx.central {
+                p.caption { (l.t("判定の根拠（拠点の設定ファイルの規則により、拠点が最後に評価した結果。[[retention]] などは規則の項目名です）", "Why (as the site last evaluated it with its configuration's rules; [[retention]] and the like name them)")) }
+            } @else {
+                p.caption { (l.t("判定の根拠（設定ファイルの規則による。[[retention]] などは規則の項目名です）", "Why (from the configuration's rules; [[retention]] and the like name them)")) }
+            }
             ul.reasons #reasons { @for r in &d.reasons { li { (r) } } }
         }
         @if let Some(r) = rec {
@@ -285,16 +268,13 @@ pub(crate) async fn decide_finding(
     let scope = ctx.scope.clone();
     let file = app
         .read(move |_, c| {
-            let visible = q::count_findings(
-                c,
-                &FindingFilter {
-                    finding_id: Some(id),
-                    allowed_roots: scope,
-                    ..FindingFilter::default()
-                },
-            )? == 1;
+            let visible = c.count_findings(&FindingFilter {
+                finding_id: Some(id),
+                allowed_roots: scope,
+                ..FindingFilter::default()
+            })? == 1;
             Ok(if visible {
-                db::files_of_findings(c, &[id])?.first().copied()
+                c.files_of_findings(&[id])?.first().copied()
             } else {
                 None
             })
@@ -306,19 +286,14 @@ pub(crate) async fn decide_finding(
     if decision.needs_note() && form.note.trim().is_empty() {
         return Ok(back(file, &[("error", "note")]));
     }
-    let (name, note) = (ctx.user.name.clone(), form.note.clone());
-    app.write(move |app, store| {
-        record(
-            app,
-            store,
-            &[id],
-            decision,
-            &note,
-            &name,
-            Some(file),
-            &format!("finding #{id}"),
-        )
-    })
+    app.decide(
+        DecideOn::Ids(vec![id]),
+        decision,
+        form.note.clone(),
+        ctx.user.name.clone(),
+        Some(file),
+        format!("finding #{id}"),
+    )
     .await?;
     Ok(back(
         file,
@@ -343,10 +318,10 @@ pub(crate) async fn decide_file(
     let ids = {
         let filter = filter.clone();
         app.read(move |_, c| {
-            if db::file_info(c, id, &scope)?.is_none() {
+            if c.file_info(id, &scope)?.is_none() {
                 return Ok(None);
             }
-            Ok(Some(q::finding_ids(c, &filter)?))
+            Ok(Some(c.finding_ids(&filter)?))
         })
         .await?
     };
@@ -363,20 +338,15 @@ pub(crate) async fn decide_file(
     if decision.needs_note() && form.note.trim().is_empty() {
         return Ok(back(id, &[("error", "note")]));
     }
-    let (name, note) = (ctx.user.name.clone(), form.note.clone());
     let n = ids.len().to_string();
-    app.write(move |app, store| {
-        record(
-            app,
-            store,
-            &ids,
-            decision,
-            &note,
-            &name,
-            Some(id),
-            "whole file",
-        )
-    })
+    app.decide(
+        DecideOn::Ids(ids),
+        decision,
+        form.note.clone(),
+        ctx.user.name.clone(),
+        Some(id),
+        "whole file".into(),
+    )
     .await?;
     Ok(back(id, &[("done", &n), ("decision", decision.as_str())]))
 }

@@ -9,13 +9,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::{html, Markup};
 use serde::Deserialize;
 
-use super::app::{App, Shared, WebError};
+use super::app::{App, DecideOn, Shared, WebError};
 use super::auth::{Checked, Ctx};
 use super::layout::{self, num, Lang, Nav, Tr};
 use crate::finding::{Confidence, Kind};
 use crate::records::Flag;
 use crate::review::{Decision, FindingFilter, ReviewState};
-use crate::store::review as q;
 use crate::store::web as db;
 
 /// Findings per page.
@@ -199,17 +198,17 @@ pub(crate) async fn list(
         let filter = filter.clone();
         app.read(move |_, c| {
             let after = match (after_param, before_param) {
-                (_, Some(b)) => db::page_before(c, &filter, b, PAGE)?.unwrap_or(0),
+                (_, Some(b)) => c.page_before(&filter, b, PAGE)?.unwrap_or(0),
                 (Some(a), None) => a.max(0),
                 (None, None) => 0,
             };
-            let rows = q::list_findings(c, &filter, after, PAGE)?;
+            let rows = c.list_findings(&filter, after, PAGE)?;
             let previous = match rows.first() {
                 Some(first) if after > 0 => Some(first.id),
                 _ => None,
             };
             Ok(ListData {
-                count: db::count_findings_capped(c, &filter, COUNT_CAP + 1)?,
+                count: c.count_findings_capped(&filter, COUNT_CAP + 1)?,
                 rows,
                 previous,
                 after,
@@ -453,29 +452,22 @@ pub(crate) async fn decide_set(
     let filter = form.filter.to_filter(&app, &ctx)?;
     let count = {
         let filter = filter.clone();
-        app.read(move |_, c| Ok(q::count_findings(c, &filter)?))
-            .await?
+        app.read(move |_, c| c.count_findings(&filter)).await?
     };
     let note_missing = decision.needs_note() && form.note.trim().is_empty();
     if number(&form.confirm) != Some(count) || note_missing || count == 0 || count > MAX_SET {
         return Ok(confirm_page(&ctx, &form, decision, count, note_missing));
     }
     let what = form.filter.describe(Lang::En);
-    let (name, note) = (ctx.user.name.clone(), form.note.clone());
     let n = app
-        .write(move |app, store| {
-            let ids = q::finding_ids(store.connection(), &filter)?;
-            record(
-                app,
-                store,
-                &ids,
-                decision,
-                &note,
-                &name,
-                None,
-                &format!("set ({what})"),
-            )
-        })
+        .decide(
+            DecideOn::Filter(filter),
+            decision,
+            form.note.clone(),
+            ctx.user.name.clone(),
+            None,
+            format!("set ({what})"),
+        )
         .await?;
     let mut pairs = form.filter.pairs();
     let (done, d) = (n.to_string(), decision.as_str().to_string());
@@ -546,40 +538,4 @@ fn confirm_page(
         l.t("まとめて記録の確認", "Confirm a decision on a set"),
         body,
     )
-}
-
-/// Records a decision (as `user`), re-evaluates the files' records flags,
-/// writes the audit event, and forgets the kept trends. Returns how many
-/// findings took the state.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn record(
-    app: &App,
-    store: &mut crate::store::Store,
-    ids: &[i64],
-    decision: Decision,
-    note: &str,
-    user: &str,
-    file: Option<i64>,
-    what: &str,
-) -> Result<usize, WebError> {
-    if ids.is_empty() {
-        return Ok(0);
-    }
-    let n = store
-        .decide(ids, decision, note, user)
-        .map_err(|e| match e {
-            crate::store::review::DecisionError::Store(s) => WebError::Store(s),
-            other => WebError::BadRequest(other.to_string()),
-        })?;
-    let files = db::files_of_findings(store.connection(), ids)?;
-    crate::records::apply::refresh(store, &app.records, crate::time::today_jst(), Some(&files))?;
-    db::audit(
-        store.connection(),
-        "web_decision",
-        Some(user),
-        file,
-        &format!("{} on {} finding(s): {what}", decision.as_str(), ids.len()),
-    )?;
-    super::dashboard::forget_trends(app);
-    Ok(n)
 }

@@ -45,6 +45,7 @@ pub(crate) enum Nav {
     Mail,
     Unreadable,
     Reports,
+    Shared,
     Users,
     Account,
 }
@@ -68,6 +69,14 @@ fn nav_items(ctx: &Ctx) -> Vec<(Nav, &'static str, &'static str, &'static str)> 
         ),
         (Nav::Reports, "/reports", "週次レポート", "Weekly reports"),
     ];
+    if ctx.central {
+        items.push((
+            Nav::Shared,
+            "/shared",
+            "複数拠点の個人番号",
+            "On several sites",
+        ));
+    }
     if ctx.role.may_admin() {
         items.push((Nav::Users, "/users", "ユーザー管理", "Users"));
     }

@@ -10,7 +10,6 @@ use serde::Deserialize;
 use super::app::{Shared, WebError};
 use super::auth::Ctx;
 use super::layout::{self, num, Nav, Tr};
-use crate::store::web as db;
 
 const PAGE: usize = 100;
 
@@ -27,7 +26,7 @@ pub(crate) async fn page(
     let after: i64 = p.after.as_deref().and_then(|a| a.parse().ok()).unwrap_or(0);
     let scope = ctx.scope.clone();
     let rows = app
-        .read(move |_, c| Ok(db::outbound_messages(c, &scope, after, PAGE)?))
+        .read(move |_, c| c.outbound_messages(&scope, after, PAGE))
         .await?;
     let l = ctx.lang;
     let body = html! {

@@ -20,8 +20,10 @@
 //! One file per page group: `dashboard`, `findings` (the list and set
 //! decisions), `file` (a file's page and its decisions), `retention` (the
 //! queue and its export), `mail` (outbound mail), `unreadable`, `reports`
-//! (the weekly archive), `users` (admin); `auth` (login, sessions, CSRF),
-//! `app` (state, pool, server), `layout` (page shell, words, formats).
+//! (the weekly archive), `shared` (My Numbers on several sites, at the
+//! centre), `users` (admin); `auth` (login, sessions, CSRF), `app` (state,
+//! pools, server), `layout` (page shell, words, formats), `source` (what
+//! pages read: a site's store or the central database, `--central`).
 
 pub mod accounts;
 mod app;
@@ -34,6 +36,8 @@ mod layout;
 mod mail;
 mod reports;
 mod retention;
+mod shared;
+mod source;
 mod unreadable;
 mod users;
 

@@ -56,9 +56,7 @@ async fn rows(app: &Shared, ctx: &Ctx, p: &Params) -> Result<Vec<RetentionRow>, 
         Some(shown) if !p.root.is_empty() => vec![shown.to_string()],
         _ => ctx.scope.clone(),
     };
-    let mut rows = app
-        .read(move |_, c| Ok(db::retention_queue(c, &scope)?))
-        .await?;
+    let mut rows = app.read(move |_, c| c.retention_queue(&scope)).await?;
     if !p.queue.is_empty() {
         rows.retain(|r| queue_of(r) == p.queue);
     }

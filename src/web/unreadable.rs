@@ -10,7 +10,6 @@ use serde::Deserialize;
 use super::app::{Shared, WebError};
 use super::auth::Ctx;
 use super::layout::{self, num, Nav, Tr};
-use crate::store::web as db;
 
 const PAGE: usize = 200;
 const REASONS: [&str; 7] = [
@@ -45,8 +44,8 @@ pub(crate) async fn page(
         .read(move |_, c| {
             let r = (!reason.is_empty()).then_some(reason.as_str());
             Ok((
-                db::unreadable_by_reason(c, &scope)?,
-                db::unreadable_files(c, &scope, r, after, PAGE)?,
+                c.unreadable_by_reason(&scope)?,
+                c.unreadable_files(&scope, r, after, PAGE)?,
             ))
         })
         .await?;

@@ -131,7 +131,7 @@ pub(crate) async fn page(
 ) -> Result<Response, WebError> {
     ctx.require_admin()?;
     let (users, events) = app
-        .read(|_, c| Ok((db::users(c)?, db::audit_events(c, 100)?)))
+        .accounts(|_, c| Ok((db::users(c)?, db::audit_events(c, 100)?)))
         .await?;
     let l = ctx.lang;
     let w = &app.web;
@@ -310,7 +310,7 @@ pub(crate) async fn add(
 }
 
 async fn target(app: &Shared, id: i64) -> Result<UserRow, WebError> {
-    app.read(move |_, c| db::user_by_id(c, id)?.ok_or(WebError::NotFound))
+    app.accounts(move |_, c| db::user_by_id(c, id)?.ok_or(WebError::NotFound))
         .await
 }
 
@@ -501,7 +501,7 @@ pub(crate) async fn change_own_password(
     }
     let name = ctx.user.name.clone();
     let stored = app
-        .read(move |_, c| Ok(db::user_by_name(c, &name)?.map(|(_, h)| h)))
+        .accounts(move |_, c| Ok(db::user_by_name(c, &name)?.map(|(_, h)| h)))
         .await?
         .ok_or(WebError::NotFound)?;
     let current = f.current;
