@@ -14,6 +14,10 @@
 # then times one dashboard request and runs 4 connections against it.
 # Prints latency percentiles and the server's resident memory (VmRSS,
 # peak VmHWM) after each run. The store is kept: a second run reuses it.
+#
+# CENTRAL=postgres://… SITE=NAME: the same against `mamori serve --central`
+# (DIR's store shipped to that centre as site NAME first, e.g. with
+# `mamori central sync`; DIR's store then only holds the `load` account).
 set -eu
 [ $# -ge 1 ] || { echo "usage: $0 DIR [SECONDS]" >&2; exit 2; }
 command -v wrk > /dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
@@ -29,7 +33,11 @@ if [ ! -f "$DIR/state/mamori.db" ]; then
   python3 "$ROOT/bench/make_web_store.py" "$DIR" --findings "${FINDINGS:-1000000}" --mamori "$MAMORI"
 fi
 OUT=$(mktemp)
-MAMORI_LOG=warn "$MAMORI" serve --config "$DIR/mamori.toml" --listen 127.0.0.1:0 > "$OUT" &
+if [ -n "${CENTRAL:-}" ]; then
+  MAMORI_LOG=warn "$MAMORI" serve --config "$DIR/mamori.toml" --listen 127.0.0.1:0 --central "$CENTRAL" > "$OUT" &
+else
+  MAMORI_LOG=warn "$MAMORI" serve --config "$DIR/mamori.toml" --listen 127.0.0.1:0 > "$OUT" &
+fi
 PID=$!
 trap 'kill $PID 2>/dev/null; rm -f "$OUT" "$OUT.jar" "$OUT.login"' EXIT
 until grep -q listening "$OUT"; do
@@ -43,10 +51,18 @@ curl -s -b "$OUT.jar" -c "$OUT.jar" --data-urlencode name=load --data-urlencode 
   --data-urlencode "login_token=$TOKEN" --data-urlencode next=/ -o /dev/null "$BASE/login"
 COOKIE=$(awk '$6 == "mamori_session" { print $7 }' "$OUT.jar")
 [ -n "$COOKIE" ] || { echo "login failed" >&2; exit 1; }
-read MAX_FILE MAX_FINDING <<EOT
+if [ -n "${CENTRAL:-}" ]; then
+  # The centre's ids (cid) and root names (SITE:LABEL).
+  read MAX_FILE MAX_FINDING <<EOT
+$(psql "$CENTRAL" -At -F ' ' -c 'SELECT (SELECT max(cid) FROM files), (SELECT max(cid) FROM findings)')
+EOT
+  ROOTQ=$(python3 -c "import urllib.parse, sys; print(urllib.parse.quote(sys.argv[1] + ':税務課'))" "${SITE:?SITE=NAME with CENTRAL}")
+else
+  read MAX_FILE MAX_FINDING <<EOT
 $(python3 -c "import sqlite3, sys; c = sqlite3.connect('file:' + sys.argv[1] + '?mode=ro', uri=True); print(*c.execute('SELECT (SELECT max(id) FROM files), (SELECT max(id) FROM findings)').fetchone())" "$DIR/state/mamori.db")
 EOT
-ROOTQ=$(python3 -c "import urllib.parse; print(urllib.parse.quote('税務課'))")
+  ROOTQ=$(python3 -c "import urllib.parse; print(urllib.parse.quote('税務課'))")
+fi
 rss() { awk '/VmRSS|VmHWM/ { printf "%s %s %s  ", $1, $2, $3 } END { print "" }' /proc/$PID/status; }
 echo "mamori: $MAMORI"
 echo "store: $MAX_FILE files, $MAX_FINDING findings; server pid $PID; $(rss)"

@@ -1892,4 +1892,11 @@ fn the_review_screen_on_the_centre_shows_every_site_and_decides_there() {
     );
     pg.start_again();
     assert_eq!(officer.get("/findings").status, 200);
+
+    // SIGTERM: a clean stop (the pooled connections closed), exit 0.
+    let mut screen = screen;
+    // SAFETY: sending SIGTERM to our own child process.
+    unsafe { libc::kill(screen.child.id() as i32, libc::SIGTERM) };
+    let status = screen.child.wait().unwrap();
+    assert!(status.success(), "serve --central stopped with {status}");
 }
