@@ -1837,13 +1837,28 @@ fn the_review_screen_on_the_centre_shows_every_site_and_decides_there() {
         ),
         0
     );
-    // The screen's own audit events stay in the office's store.
+    // The screen's own audit events stay in the office's store, naming
+    // the centre's file in their text (its ids are not the store's).
+    let office_db = office.join("state/mamori.db");
     assert_eq!(
         query(
-            &office.join("state/mamori.db"),
+            &office_db,
             "SELECT count(*) FROM events WHERE kind = 'web_decision' AND actor = 'officer'"
         ),
         1
+    );
+    assert_eq!(
+        query(
+            &office_db,
+            "SELECT count(*) FROM events WHERE kind LIKE 'web%' AND file_id IS NOT NULL"
+        ),
+        0
+    );
+    assert!(
+        query(
+            &office_db,
+            &format!("SELECT count(*) FROM events WHERE kind = 'web_view_file' AND detail LIKE '%the centre''s file #{file})%'")
+        ) >= 1
     );
 
     // A viewer for 本庁舎 sees 本庁舎 only, and may not decide.
@@ -1865,6 +1880,70 @@ fn the_review_screen_on_the_centre_shows_every_site_and_decides_there() {
         &[("csrf", &csrf), ("decision", "confirmed"), ("note", "")],
     );
     assert_eq!(r.status, 403);
+    assert!(
+        !shared_for_viewer.contains("拠点数"),
+        "how many sites hold it is an organisation-wide figure"
+    );
+    assert!(shared_for_viewer.contains("表示範囲内の場所だけ"));
+
+    // An account whose root the centre no longer has sees nothing (and
+    // every page still answers).
+    add_user(&cfg, &["gone", "--role", "viewer"]);
+    rusqlite::Connection::open(office.join("state/mamori.db"))
+        .unwrap()
+        .execute(
+            "INSERT INTO user_roots(user_id, root_label) SELECT id, '支所:廃止課' FROM users WHERE name = 'gone'",
+            [],
+        )
+        .unwrap();
+    let mut gone = Browser::logged_in(&screen.base, "gone");
+    for p in [
+        "/",
+        "/findings",
+        "/shared",
+        "/retention",
+        "/mail",
+        "/unreadable",
+    ] {
+        let t = page(&mut gone, p);
+        assert!(
+            !t.contains("本庁舎:/") && !t.contains("教育委員会:/"),
+            "{p} shows a file to an account without a root"
+        );
+    }
+
+    // A root named by its path (as `review list --central --root` takes it)
+    // covers the files below it, whatever the trailing separator.
+    for root in [
+        format!("本庁舎:{}", honcho.share().display()),
+        format!("本庁舎:{}/", honcho.share().display()),
+    ] {
+        let listed = ok(&[
+            "review",
+            "list",
+            "--central",
+            &url,
+            "--root",
+            &root,
+            "--format",
+            "jsonl",
+            "--limit",
+            "0",
+        ]);
+        assert!(
+            !listed.is_empty() && listed.lines().all(|l| l.contains("\"path\":\"本庁舎:")),
+            "{root}: {listed}"
+        );
+        assert_eq!(
+            listed.lines().count() as i64,
+            pg.count(
+                "central",
+                "SELECT count(*) FROM findings f JOIN sites s ON s.id = f.site_id WHERE s.name = '本庁舎'
+                   AND f.resolved_at IS NULL AND f.review_state <> 'false_positive'"
+            ),
+            "{root}"
+        );
+    }
 
     // Every other page answers at the centre too.
     for p in [

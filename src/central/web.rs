@@ -378,7 +378,7 @@ pub fn retention_queue(
                  OR (',' || r.flags || ',') LIKE '%,transfer_candidate,%'
                  OR ((',' || r.flags || ',') LIKE '%,retention_expired,%' AND r.hold_until IS NOT NULL))
                AND {w}
-             ORDER BY r.retention_end, s.name, x.path"
+             ORDER BY r.retention_end NULLS FIRST, s.name COLLATE \"C\", x.path COLLATE \"C\""
         ),
         &p.refs(),
     )?;

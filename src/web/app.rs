@@ -117,15 +117,30 @@ impl Db {
 /// as the SQLite connections are).
 pub(crate) struct CentralDb {
     target: crate::central::connect::Target,
-    clients: Mutex<Vec<postgres::Client>>,
+    /// Kept connections, with when each was last given back.
+    clients: Mutex<Vec<(postgres::Client, std::time::Instant)>>,
 }
+
+/// A kept connection idle longer than this is checked before use (a
+/// restarted PostgreSQL leaves every kept connection dead, which the client
+/// only notices when it is used: the request would fail).
+const CENTRAL_IDLE_CHECK: Duration = Duration::from_secs(5);
 
 impl CentralDb {
     fn take(&self) -> Result<postgres::Client, WebError> {
-        let pooled = self.clients.lock().unwrap_or_else(|e| e.into_inner()).pop();
-        match pooled {
-            Some(c) if !c.is_closed() => Ok(c),
-            _ => Ok(self.target.connect()?),
+        loop {
+            let pooled = self.clients.lock().unwrap_or_else(|e| e.into_inner()).pop();
+            match pooled {
+                None => return Ok(self.target.connect()?),
+                Some((mut c, at)) => {
+                    let alive = !c.is_closed()
+                        && (at.elapsed() < CENTRAL_IDLE_CHECK
+                            || c.is_valid(Duration::from_secs(2)).is_ok());
+                    if alive {
+                        return Ok(c);
+                    }
+                }
+            }
         }
     }
 
@@ -133,7 +148,7 @@ impl CentralDb {
     fn give_back(&self, client: postgres::Client) {
         let mut pool = self.clients.lock().unwrap_or_else(|e| e.into_inner());
         if pool.len() < CENTRAL_POOL_KEEP && !client.is_closed() {
-            pool.push(client);
+            pool.push((client, std::time::Instant::now()));
         }
     }
 }
@@ -247,6 +262,13 @@ impl App {
         .map_err(|_| WebError::Internal("a database task failed".into()))?
     }
 
+    /// The file id an audit event of the screen names: the store's own on
+    /// a site; none at the centre, whose ids are not the local store's (the
+    /// event's text names the centre's file).
+    pub fn audit_file(&self, id: i64) -> Option<i64> {
+        self.central.is_none().then_some(id)
+    }
+
     /// Records a decision by `user` on findings (the site's ids, or the
     /// centre's), re-evaluates the files' records flags on a site (the
     /// centre's owning sites do it when they take the decision at their
@@ -325,12 +347,20 @@ impl App {
                 return Ok(0);
             }
             let store = app.db.writer.lock().unwrap_or_else(|e| e.into_inner());
+            let at_centre = match (&app.central, file) {
+                (Some(_), Some(f)) => format!(" (the centre's file #{f})"),
+                (Some(_), None) => " (at the centre)".into(),
+                (None, _) => String::new(),
+            };
             crate::store::web::audit(
                 store.connection(),
                 "web_decision",
                 Some(&user),
-                file,
-                &format!("{} on {count} finding(s): {what}", decision.as_str()),
+                file.and_then(|f| app.audit_file(f)),
+                &format!(
+                    "{} on {count} finding(s): {what}{at_centre}",
+                    decision.as_str()
+                ),
             )?;
             Ok(n)
         })
@@ -600,7 +630,7 @@ fn build(options: &ServeOptions) -> Result<Shared, ServeError> {
                 roots,
                 Some(CentralDb {
                     target: target.clone(),
-                    clients: Mutex::new(vec![client]),
+                    clients: Mutex::new(vec![(client, std::time::Instant::now())]),
                 }),
             )
         }

@@ -79,13 +79,17 @@ pub(crate) async fn page(
     {
         let name = ctx.user.name.clone();
         let n = d.findings.len();
-        app.write(move |_, s| {
+        let detail = match app.audit_file(id) {
+            Some(_) => format!("viewed the file's {n} finding(s)"),
+            None => format!("viewed the file's {n} finding(s) (the centre's file #{id})"),
+        };
+        app.write(move |app, s| {
             Ok(db::audit(
                 s.connection(),
                 "web_view_file",
                 Some(&name),
-                Some(id),
-                &format!("viewed the file's {n} finding(s)"),
+                app.audit_file(id),
+                &detail,
             )?)
         })
         .await?;

@@ -3,7 +3,10 @@
 //! one key) held open on two file servers or more, masked, with every
 //! place the user may see. A copy of a payroll list on a branch's share
 //! shows here as one value in two places. On a site's store the page does
-//! not exist (it knows one site).
+//! not exist (it knows one site). A user restricted to some roots sees the
+//! places within them only, and not on how many sites the value is (as the
+//! weekly reports, organisation-wide figures are not theirs to see): that
+//! their copy is also held elsewhere is what they need to act on.
 
 use axum::extract::State;
 use axum::response::Response;
@@ -37,6 +40,7 @@ pub(crate) async fn page(State(app): State<Shared>, ctx: Ctx) -> Result<Response
         .await?;
     }
     let l = ctx.lang;
+    let everywhere = ctx.scope.is_empty();
     let body = html! {
         p.muted { (l.t(
             "同じ個人番号（組織共通の鍵による同じ指紋）が、二つ以上の拠点のファイルサーバーに未解決のまま保存されています。番号は伏せ字で表示します。保存が認められた場所か、各拠点の特定個人情報保護評価書と照らして確認してください。",
@@ -46,6 +50,12 @@ pub(crate) async fn page(State(app): State<Shared>, ctx: Ctx) -> Result<Response
             Lang::Ja => format!("{} 件の番号", num(total as i64)),
             Lang::En => format!("{} number(s)", num(total as i64)),
         }) }
+        @if !everywhere {
+            (layout::notice("info", l.t(
+                "表示範囲内の場所だけを表示しています。同じ番号が表示範囲外の拠点にもあります。",
+                "Only the places within your roots are shown; each number is also held on another site."
+            )))
+        }
         @if total > values.len() {
             (layout::notice("info", &match l {
                 Lang::Ja => format!("拠点数の多い順に {} 件を表示しています。", num(values.len() as i64)),
@@ -55,7 +65,7 @@ pub(crate) async fn page(State(app): State<Shared>, ctx: Ctx) -> Result<Response
         table.shared {
             thead { tr {
                 th { (l.t("番号（伏せ字）", "Number (masked)")) }
-                th.n { (l.t("拠点数", "Sites")) }
+                @if everywhere { th.n { (l.t("拠点数", "Sites")) } }
                 th { (l.t("拠点", "Site")) }
                 th { (l.t("ファイル", "File")) }
                 th { (l.t("場所", "Where")) }
@@ -67,7 +77,7 @@ pub(crate) async fn page(State(app): State<Shared>, ctx: Ctx) -> Result<Response
                         tr {
                             @if i == 0 {
                                 td.mono rowspan=(v.locations.len()) { (v.masked) }
-                                td.n rowspan=(v.locations.len()) { (num(v.sites as i64)) }
+                                @if everywhere { td.n rowspan=(v.locations.len()) { (num(v.sites as i64)) } }
                             }
                             td.nowrap { (loc.site) }
                             td.path { (layout::file_link(&app, loc.file_id, &loc.path)) }
