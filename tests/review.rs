@@ -172,6 +172,32 @@ fn false_positives_leave_counts_and_flags_and_sets_need_yes() {
     let all = list(&cfg, &[]);
     let phones: Vec<&Value> = all.iter().filter(|l| l["kind"] == "phone_number").collect();
     assert!(!phones.is_empty());
+    // --limit: that many, in id order, and the summary says how many of all.
+    let (code, out, err) = run(&[
+        "review",
+        "list",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--limit",
+        "2",
+        "--lang",
+        "en",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains(&format!("2 of {} finding(s) shown", all.len())),
+        "{out}"
+    );
+    assert_eq!(
+        out.lines().filter(|l| l.starts_with('#')).count(),
+        2,
+        "{out}"
+    );
+    let ids: Vec<i64> = all.iter().map(|l| l["id"].as_i64().unwrap()).collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "JSONL in id order");
+    for id in &ids[..2] {
+        assert!(out.contains(&format!("#{id:<8}")), "{out}");
+    }
     // A filtered set: says how many, changes nothing without --yes.
     let (code, out, _) = mark(
         &cfg,

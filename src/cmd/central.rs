@@ -269,33 +269,9 @@ pub fn review(t: &Target, action: ReviewAction) -> Result<ExitCode> {
         } => {
             let filter = filter(&mut c, &f)?;
             let total = q::count_findings(&mut c, &filter)?;
-            let limit = if limit == 0 { usize::MAX } else { limit };
-            let mut rows = Vec::new();
-            let mut after = 0;
-            while rows.len() < limit {
-                let page =
-                    q::list_findings(&mut c, &filter, after, (limit - rows.len()).min(5000))?;
-                let Some(last) = page.last() else { break };
-                after = last.id;
-                rows.extend(page);
-            }
-            let mut out = io::BufWriter::new(io::stdout().lock());
-            match format {
-                OutputFormat::Jsonl => {
-                    for r in &rows {
-                        serde_json::to_writer(&mut out, r)?;
-                        writeln!(out)?;
-                    }
-                }
-                OutputFormat::Summary => {
-                    super::review::print_rows(&mut out, &rows, lang)?;
-                    match lang {
-                        Lang::Ja => writeln!(out, "{total} 件中 {} 件を表示", rows.len())?,
-                        Lang::En => writeln!(out, "{} of {total} finding(s) shown", rows.len())?,
-                    }
-                }
-            }
-            out.flush()?;
+            super::review::print_list(total, format, limit, lang, |after, n| {
+                Ok(q::list_findings(&mut c, &filter, after, n)?)
+            })?;
             Ok(ExitCode::SUCCESS)
         }
         ReviewAction::Show { path, lang, .. } => {
