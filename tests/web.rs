@@ -950,6 +950,18 @@ fn retention_queue_exports_xlsx_and_csv() {
     let page = c.get("/retention").text();
     assert!(page.contains("本人確認メモ.txt"), "{page}");
     assert!(page.contains("廃棄候補"));
+    // Paged (500 a page): a start past the end lists nothing but keeps the
+    // count and a way back; a start that is no number is the first page.
+    let past = c.get("/retention?from=99999").text();
+    assert!(
+        !past.contains("本人確認メモ.txt") && past.contains("rel=\"prev\""),
+        "{past}"
+    );
+    assert!(past.contains("id=\"retention-count\""));
+    assert!(c
+        .get("/retention?from=x")
+        .text()
+        .contains("本人確認メモ.txt"));
     let csv = c.get("/retention/export.csv?queue=dispose");
     assert_eq!(csv.status, 200);
     assert!(csv.header("content-type").unwrap().starts_with("text/csv"));

@@ -22,6 +22,24 @@ pub(crate) struct Params {
     /// `dispose`, `transfer`, `held` or empty (all).
     #[serde(default)]
     queue: String,
+    /// The first row shown (text: a bad number is the first page).
+    #[serde(default)]
+    from: String,
+}
+
+/// Rows on one page: a city's queue can hold tens of thousands of files
+/// (33,425 in the 1,000,000-finding bench store made an 11 MB page); the
+/// exports hold every row.
+const PAGE: usize = 500;
+
+/// The rows of the page starting at `from` (asked; clamped) among `len`:
+/// (start, end, previous page's start, next page's start).
+fn window(len: usize, from: &str, page: usize) -> (usize, usize, Option<usize>, Option<usize>) {
+    let start = from.parse::<usize>().unwrap_or(0).min(len);
+    let end = (start + page).min(len);
+    let previous = (start > 0).then(|| start.saturating_sub(page));
+    let next = (end < len).then_some(end);
+    (start, end, previous, next)
 }
 
 /// Which queue a file is in.
@@ -88,6 +106,26 @@ pub(crate) async fn page(
         })
         .collect();
     let filters = [("root", p.root.as_str()), ("queue", p.queue.as_str())];
+    let (from, end, previous, next) = window(rows.len(), &p.from, PAGE);
+    let shown = &rows[from..end];
+    let page_link = |start: usize| {
+        let start = start.to_string();
+        let mut pairs = filters.to_vec();
+        pairs.push(("from", start.as_str()));
+        format!("/retention{}", layout::query(&pairs))
+    };
+    let pager = html! {
+        @if previous.is_some() || next.is_some() {
+            div.pager {
+                @if let Some(start) = previous { a href=(page_link(start)) rel="prev" { (l.t("‹ 前へ", "‹ Previous")) } }
+                span.muted { (match l {
+                    Lang::Ja => format!("{} 〜 {} 件目を表示（全件は Excel・CSV で出力できます）", num(from as i64 + 1), num(end as i64)),
+                    Lang::En => format!("{}–{} shown (the exports hold every file)", num(from as i64 + 1), num(end as i64)),
+                }) }
+                @if let Some(start) = next { a href=(page_link(start)) rel="next" { (l.t("次へ ›", "Next ›")) } }
+            }
+        }
+    };
     let body = html! {
         p.muted { (l.t(
             "保存期間が満了したファイルです（記録管理ルールによる判定。毎日更新）。mamori はファイルを削除・移動しません。",
@@ -105,6 +143,7 @@ pub(crate) async fn page(
             " · "
             a href=(format!("/retention/export.csv{}", layout::query(&filters))) { (l.t("CSV で出力", "Export CSV")) }
         }
+        (pager)
         table {
             thead { tr {
                 th { (l.t("区分", "Queue")) }
@@ -117,7 +156,7 @@ pub(crate) async fn page(
                 th.n { (l.t("うち個人番号", "My Number")) }
             } }
             tbody {
-                @for r in &rows {
+                @for r in shown {
                     tr {
                         td { (queue_label(l, queue_of(r))) }
                         td.path { (layout::file_link(&app, r.file_id, &r.path)) }
@@ -132,6 +171,7 @@ pub(crate) async fn page(
                 @if rows.is_empty() { tr { td colspan="8" .muted { (l.t("該当するファイルはありません。", "No files.")) } } }
             }
         }
+        (pager)
     };
     Ok(layout::page(
         &ctx,
@@ -248,4 +288,24 @@ pub(crate) async fn export_csv(
     Query(p): Query<Params>,
 ) -> Result<Response, WebError> {
     export(app, ctx, p, false).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::window;
+
+    #[test]
+    fn pages_of_the_queue() {
+        // 1,234 rows in pages of 500: 0–500, 500–1,000, 1,000–1,234.
+        assert_eq!(window(1234, "", 500), (0, 500, None, Some(500)));
+        assert_eq!(window(1234, "500", 500), (500, 1000, Some(0), Some(1000)));
+        assert_eq!(window(1234, "1000", 500), (1000, 1234, Some(500), None));
+        // A start inside a page goes back to 0, not below.
+        assert_eq!(window(1234, "200", 500), (200, 700, Some(0), Some(700)));
+        // Nonsense and starts past the end: the first page, the empty end.
+        assert_eq!(window(1234, "x", 500), (0, 500, None, Some(500)));
+        assert_eq!(window(1234, "99999", 500), (1234, 1234, Some(734), None));
+        assert_eq!(window(3, "", 500), (0, 3, None, None));
+        assert_eq!(window(0, "", 500), (0, 0, None, None));
+    }
 }
