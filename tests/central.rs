@@ -1594,6 +1594,7 @@ fn serve_central(cfg: &Path, url: &str) -> CentreScreen {
         ])
         .env("MAMORI_OCR", "off")
         .env("MAMORI_LOG", "warn")
+        .env("MAMORI_WEB_ROOTS_REFRESH_SECS", "1")
         .env_remove("MAMORI_CENTRAL_PASSWORD")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -1944,6 +1945,22 @@ fn the_review_screen_on_the_centre_shows_every_site_and_decides_there() {
             "{root}"
         );
     }
+
+    // A site that joins after the screen started is offered without a
+    // restart (the screen reads the centre's roots again).
+    let shisho = Site::new(base.path(), "支所", &url, 1, "");
+    assert_eq!(
+        officer.get("/findings?root=支所").status,
+        403,
+        "not known yet"
+    );
+    ok(&["run", "--once", "--config", shisho.cfg.to_str().unwrap()]);
+    wait_until(
+        "the screen to offer the new site",
+        Duration::from_secs(30),
+        || officer.get("/findings?root=支所").status == 200,
+    );
+    assert!(page(&mut officer, "/findings?root=支所:総務課").contains("支所:"));
 
     // Every other page answers at the centre too.
     for p in [

@@ -174,7 +174,10 @@ pub(crate) struct App {
     pub central: Option<CentralDb>,
     pub keys: KeySet,
     pub records: RecordsContext,
-    pub roots: Vec<RootView>,
+    /// The roots pages offer: the configuration's on a site; at the
+    /// centre, its sites and their roots, read again every minute (a site
+    /// added later appears without a restart).
+    roots: std::sync::RwLock<Arc<Vec<RootView>>>,
     pub web: super::WebConfig,
     /// Where `mamori report weekly` writes the weekly reports
     /// (`[report] directory`: `<dir>/<YYYY-Www>/report.html` …), listed by
@@ -385,13 +388,22 @@ impl App {
         .map_err(|_| WebError::Internal("a database task failed".into()))?
     }
 
+    /// The roots as they are now.
+    pub fn roots(&self) -> Arc<Vec<RootView>> {
+        self.roots.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn set_roots(&self, roots: Vec<RootView>) {
+        *self.roots.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(roots);
+    }
+
     /// The label of a root's display path (the path itself when it is not
     /// a configured root).
     pub fn root_label(&self, shown: Option<&str>) -> String {
         let Some(shown) = shown else {
             return String::new();
         };
-        self.roots
+        self.roots()
             .iter()
             .find(|r| r.shown == shown)
             .map(|r| r.label.clone())
@@ -400,24 +412,24 @@ impl App {
 
     /// A display path as lists show it: the root's label and the path
     /// below it (or no label and the whole path, outside every root).
-    pub fn short_path<'a>(&'a self, path: &'a str) -> (Option<&'a str>, &'a str) {
-        for r in &self.roots {
+    pub fn short_path<'a>(&self, path: &'a str) -> (Option<String>, &'a str) {
+        for r in self.roots().iter() {
             if let Some(rest) = path
                 .strip_prefix(r.shown.as_str())
                 .and_then(|x| x.strip_prefix(std::path::MAIN_SEPARATOR))
             {
-                return (Some(&r.label), rest);
+                return (Some(r.label.clone()), rest);
             }
         }
         (None, path)
     }
 
     /// The display path of a root label.
-    pub fn root_shown(&self, label: &str) -> Option<&str> {
-        self.roots
+    pub fn root_shown(&self, label: &str) -> Option<String> {
+        self.roots()
             .iter()
             .find(|r| r.label == label)
-            .map(|r| r.shown.as_str())
+            .map(|r| r.shown.clone())
     }
 }
 
@@ -619,13 +631,7 @@ fn build(options: &ServeOptions) -> Result<Shared, ServeError> {
             // label and the name the centre's rows give it are one.
             let mut client = target.connect()?;
             crate::central::schema::check(&mut client)?;
-            let roots = crate::central::web::root_names(&mut client)?
-                .into_iter()
-                .map(|name| RootView {
-                    label: name.clone(),
-                    shown: name,
-                })
-                .collect();
+            let roots = central_roots(&mut client)?;
             (
                 roots,
                 Some(CentralDb {
@@ -644,7 +650,7 @@ fn build(options: &ServeOptions) -> Result<Shared, ServeError> {
         central,
         keys,
         records,
-        roots,
+        roots: std::sync::RwLock::new(Arc::new(roots)),
         web: cfg.web.clone(),
         reports_directory: cfg.report.directory.clone(),
         tls: cfg.web.tls().is_some(),
@@ -725,6 +731,12 @@ pub fn serve(
             std::thread::Builder::new()
                 .name("mamori-web-upkeep".into())
                 .spawn(move || upkeep(path, keys, records, web))?;
+            if app.central.is_some() {
+                let app = Arc::downgrade(&app);
+                std::thread::Builder::new()
+                    .name("mamori-web-roots".into())
+                    .spawn(move || refresh_central_roots(app))?;
+            }
         }
         let service = router(app).into_make_service_with_connect_info::<SocketAddr>();
         match tls {
@@ -779,6 +791,54 @@ async fn stop_signal() {
         let _ = tokio::signal::ctrl_c().await;
     }
 }
+
+/// The centre's sites and roots as the pages offer them (`SITE`,
+/// `SITE:LABEL`: at the centre a root's label and shown name are one).
+fn central_roots(
+    client: &mut postgres::Client,
+) -> Result<Vec<RootView>, crate::central::CentralError> {
+    Ok(crate::central::web::root_names(client)?
+        .into_iter()
+        .map(|name| RootView {
+            label: name.clone(),
+            shown: name,
+        })
+        .collect())
+}
+
+/// Reads the centre's sites and roots again every minute, on its own
+/// thread with its own connection (opened again after a failure), until
+/// the server is gone.
+fn refresh_central_roots(app: std::sync::Weak<App>) {
+    let mut client: Option<postgres::Client> = None;
+    let every = std::env::var("MAMORI_WEB_ROOTS_REFRESH_SECS")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .filter(|&s| s > 0)
+        .map_or(ROOTS_REFRESH, Duration::from_secs);
+    loop {
+        std::thread::sleep(every);
+        let Some(app) = app.upgrade() else { return };
+        let Some(central) = &app.central else { return };
+        if client.as_ref().is_none_or(|c| c.is_closed()) {
+            client = central
+                .target
+                .connect()
+                .map_err(|e| tracing::warn!("review screen: reading the centre's roots: {e}"))
+                .ok();
+        }
+        if let Some(c) = client.as_mut() {
+            match central_roots(c) {
+                Ok(roots) => app.set_roots(roots),
+                Err(e) => tracing::warn!("review screen: reading the centre's roots: {e}"),
+            }
+        }
+    }
+}
+
+/// How often the centre's roots are read again (`MAMORI_WEB_ROOTS_REFRESH_SECS`
+/// says otherwise).
+const ROOTS_REFRESH: Duration = Duration::from_secs(60);
 
 /// Background upkeep, on its own thread with its own writer connection
 /// (a full records evaluation can take a while on a large store and must

@@ -135,7 +135,7 @@ impl Ctx {
 
     /// The root labels the user may filter by.
     pub fn root_labels(&self, app: &super::app::App) -> Vec<String> {
-        app.roots
+        app.roots()
             .iter()
             .filter(|r| self.user.roots.is_empty() || self.user.roots.contains(&r.label))
             .map(|r| r.label.clone())
@@ -150,10 +150,7 @@ fn scope_of(app: &super::app::App, labels: &[String]) -> Vec<String> {
     if labels.is_empty() {
         return Vec::new();
     }
-    let shown: Vec<String> = labels
-        .iter()
-        .filter_map(|l| app.root_shown(l).map(str::to_string))
-        .collect();
+    let shown: Vec<String> = labels.iter().filter_map(|l| app.root_shown(l)).collect();
     if shown.is_empty() {
         vec!["\u{0}no root".to_string()]
     } else {

@@ -55,7 +55,7 @@ impl FilterParams {
             if !ctx.root_labels(app).contains(&self.root) {
                 return Err(WebError::Forbidden);
             }
-            f.root = app.root_shown(&self.root).map(str::to_string);
+            f.root = app.root_shown(&self.root);
         }
         if !self.kind.is_empty() {
             f.kind = Some(self.kind.parse::<Kind>().map_err(|_| bad("kind"))?);

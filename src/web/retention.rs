@@ -71,7 +71,7 @@ async fn rows(app: &Shared, ctx: &Ctx, p: &Params) -> Result<Vec<RetentionRow>, 
         return Err(WebError::BadRequest("queue?".into()));
     }
     let scope = match app.root_shown(&p.root) {
-        Some(shown) if !p.root.is_empty() => vec![shown.to_string()],
+        Some(shown) if !p.root.is_empty() => vec![shown],
         _ => ctx.scope.clone(),
     };
     let mut rows = app.read(move |_, c| c.retention_queue(&scope)).await?;

@@ -107,7 +107,7 @@ fn roots_checkboxes(app: &App, l: Lang, checked: &[String]) -> Markup {
     html! {
         fieldset {
             legend { (l.t("表示範囲（チェックなし = すべてのルート）", "Roots (none checked = every root)")) }
-            @for r in &app.roots {
+            @for r in app.roots().iter() {
                 label { input type="checkbox" name="root" value=(r.label) checked[checked.contains(&r.label)]; " " (r.label) } " "
             }
         }
@@ -217,7 +217,7 @@ pub(crate) async fn page(
             dt { (l.t("最長セッション", "Absolute timeout")) } dd { (w.session_absolute_secs) " s" }
             dt { (l.t("ロックまでの失敗回数", "Failures before lockout")) } dd { (w.login_max_failures) }
             dt { (l.t("ロック時間", "Lockout")) } dd { (w.login_lockout_secs) " s" }
-            dt { (l.t("ルート", "Roots")) } dd { @for r in &app.roots { (r.label) " (" (r.shown) ") " } }
+            dt { (l.t("ルート", "Roots")) } dd { @for r in app.roots().iter() { (r.label) " (" (r.shown) ") " } }
         }
     };
     Ok(layout::page(
