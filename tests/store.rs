@@ -256,3 +256,59 @@ fn status_reports_what_the_store_knows() {
     .output();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[cfg(unix)] // two folders whose names differ only in case (one on Windows)
+#[test]
+fn roots_that_differ_only_in_case_are_two_roots() {
+    let dir = tempfile::tempdir().unwrap();
+    for (folder, file) in [
+        ("Soumu", "住民名簿.csv"),
+        ("soumu", "市政情報公開請求書.txt"),
+    ] {
+        std::fs::create_dir(dir.path().join(folder)).unwrap();
+        std::fs::copy(
+            root().join("examples").join(file),
+            dir.path().join(folder).join(file),
+        )
+        .unwrap();
+    }
+    let cfg = dir.path().join("mamori.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[store]\ndatabase = \"{d}/state/mamori.db\"\n[[root]]\npath = \"{d}/Soumu\"\nlabel = \"総務A\"\n[[root]]\npath = \"{d}/soumu\"\nlabel = \"総務B\"\n",
+            d = dir.path().display()
+        ),
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("state")).unwrap();
+    let cfg = cfg.to_str().unwrap();
+    let out = Mamori::new(&["run", "--once", "--config", cfg]).output();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A root's findings are its folder's only: SQLite's LIKE folds ASCII
+    // case unless told not to, and /…/Soumu/% matched /…/soumu/ too.
+    for (label, folder, other) in [
+        ("総務A", "/Soumu/", "/soumu/"),
+        ("総務B", "/soumu/", "/Soumu/"),
+    ] {
+        let out = Mamori::new(&[
+            "review", "list", "--config", cfg, "--root", label, "--format", "jsonl", "--limit", "0",
+        ])
+        .output();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains(folder), "{label}: {text}");
+        assert!(
+            !text.contains(other),
+            "{label} lists the other folder's files: {text}"
+        );
+    }
+}

@@ -146,6 +146,7 @@ impl SiteSync {
                 rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE,
             )?;
             conn.busy_timeout(Duration::from_secs(30))?;
+            crate::store::paths_are_case_sensitive(&conn)?;
             // Beside the service's writer: take the write lock up front.
             conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
             self.local = Some(conn);

@@ -194,6 +194,7 @@ impl Store {
         conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
+        paths_are_case_sensitive(&conn)?;
         migrate::migrate(&conn)?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         let store = Store {
@@ -214,6 +215,7 @@ impl Store {
         }
         let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        paths_are_case_sensitive(&conn)?;
         Ok(conn)
     }
 
@@ -650,6 +652,16 @@ pub(crate) fn under_prefix(shown: &str) -> String {
         shown.trim_end_matches(std::path::MAIN_SEPARATOR),
         std::path::MAIN_SEPARATOR
     ))
+}
+
+/// Makes `LIKE` match ASCII letters case-sensitively on this connection.
+/// Paths are matched by prefix with `LIKE` (a root's files, a moved
+/// folder's): SQLite's default folds ASCII case, so a user restricted to
+/// `/srv/Soumu` also saw the files of a root `/srv/soumu` (another folder
+/// on Linux). The other `LIKE`s match lower-case flag names.
+pub(crate) fn paths_are_case_sensitive(conn: &Connection) -> Result<(), StoreError> {
+    conn.pragma_update(None, "case_sensitive_like", true)?;
+    Ok(())
 }
 
 /// Why deletions must not be recorded under `root` now, if so: it cannot
