@@ -1407,26 +1407,7 @@ fn report_weekly_central_lists_the_my_numbers_on_several_sites() {
     let url = pg.create_db("central");
     migrate(&url);
     let base = tempfile::tempdir().unwrap();
-    let honcho = Site::new(base.path(), "本庁舎", &url, 2, "");
-    let kyoiku = Site::new(base.path(), "教育委員会", &url, 2, "");
-    // One person's My Number copied to both servers; another on one only.
-    let (both, one) = (my_number(31415926535), my_number(27182818284));
-    for s in [&honcho, &kyoiku] {
-        std::fs::write(
-            s.share().join("転入届.csv"),
-            format!("氏名,個人番号\n山田 花子,{both}\n"),
-        )
-        .unwrap();
-    }
-    std::fs::write(
-        honcho.share().join("申請書.txt"),
-        format!("個人番号 {one}\n"),
-    )
-    .unwrap();
-    for s in [&honcho, &kyoiku] {
-        ok(&["run", "--once", "--config", s.cfg.to_str().unwrap()]);
-        assert_centre_equals(&url, s);
-    }
+    let (honcho, kyoiku, both, one) = two_sites_sharing_a_my_number(base.path(), &url);
 
     let week = mamori::report::Week::of(mamori::time::today_jst()).label();
     let out = base.path().join("centre-report");
@@ -1659,26 +1640,7 @@ fn the_review_screen_on_the_centre_shows_every_site_and_decides_there() {
     let url = pg.create_db("central");
     migrate(&url);
     let base = tempfile::tempdir().unwrap();
-    let honcho = Site::new(base.path(), "本庁舎", &url, 2, "");
-    let kyoiku = Site::new(base.path(), "教育委員会", &url, 2, "");
-    // One person's My Number copied to both servers; another on one only.
-    let (both, one) = (my_number(31415926535), my_number(27182818284));
-    for s in [&honcho, &kyoiku] {
-        std::fs::write(
-            s.share().join("転入届.csv"),
-            format!("氏名,個人番号\n山田 花子,{both}\n"),
-        )
-        .unwrap();
-    }
-    std::fs::write(
-        honcho.share().join("申請書.txt"),
-        format!("個人番号 {one}\n"),
-    )
-    .unwrap();
-    for s in [&honcho, &kyoiku] {
-        ok(&["run", "--once", "--config", s.cfg.to_str().unwrap()]);
-        assert_centre_equals(&url, s);
-    }
+    let (honcho, kyoiku, both, one) = two_sites_sharing_a_my_number(base.path(), &url);
 
     // The records office: a configuration without roots, its own store
     // for the screen's accounts; one officer for all, one for 本庁舎 only.
@@ -1995,4 +1957,30 @@ fn the_review_screen_on_the_centre_shows_every_site_and_decides_there() {
     unsafe { libc::kill(screen.child.id() as i32, libc::SIGTERM) };
     let status = screen.child.wait().unwrap();
     assert!(status.success(), "serve --central stopped with {status}");
+}
+
+/// Two sites shipped to the centre at `url`: one person's My Number
+/// (`both`) copied to both servers' 転入届.csv, another (`one`) in
+/// 本庁舎's 申請書.txt only. Returns (本庁舎, 教育委員会, both, one).
+fn two_sites_sharing_a_my_number(base: &Path, url: &str) -> (Site, Site, String, String) {
+    let honcho = Site::new(base, "本庁舎", url, 2, "");
+    let kyoiku = Site::new(base, "教育委員会", url, 2, "");
+    let (both, one) = (my_number(31415926535), my_number(27182818284));
+    for s in [&honcho, &kyoiku] {
+        std::fs::write(
+            s.share().join("転入届.csv"),
+            format!("氏名,個人番号\n山田 花子,{both}\n"),
+        )
+        .unwrap();
+    }
+    std::fs::write(
+        honcho.share().join("申請書.txt"),
+        format!("個人番号 {one}\n"),
+    )
+    .unwrap();
+    for s in [&honcho, &kyoiku] {
+        ok(&["run", "--once", "--config", s.cfg.to_str().unwrap()]);
+        assert_centre_equals(url, s);
+    }
+    (honcho, kyoiku, both, one)
 }

@@ -89,13 +89,7 @@ pub fn by_flag(
         &p.refs(),
     )?;
     for r in rows {
-        let (list, files, findings): (String, i64, i64) = (r.get(0), r.get(1), r.get(2));
-        for name in list.split(',') {
-            if let Some(e) = out.get_mut(name.trim()) {
-                e.0 += files;
-                e.1 += findings;
-            }
-        }
+        crate::store::web::add_flag_counts(&mut out, r.get(0), r.get(1), r.get(2));
     }
     Ok(out)
 }

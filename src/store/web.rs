@@ -491,14 +491,26 @@ pub fn by_flag(
     })?;
     for row in rows {
         let (list, files, findings) = row?;
-        for name in list.split(',') {
-            if let Some(e) = out.get_mut(name.trim()) {
-                e.0 += files;
-                e.1 += findings;
-            }
-        }
+        add_flag_counts(&mut out, &list, files, findings);
     }
     Ok(out)
+}
+
+/// Adds one group of verdicts (`list`: their comma-separated flags; how
+/// many files, and their open findings) to each of its flags that `out`
+/// counts (`by_flag`, here and at the centre).
+pub(crate) fn add_flag_counts(
+    out: &mut BTreeMap<String, (i64, i64)>,
+    list: &str,
+    files: i64,
+    findings: i64,
+) {
+    for name in list.split(',') {
+        if let Some(e) = out.get_mut(name.trim()) {
+            e.0 += files;
+            e.1 += findings;
+        }
+    }
 }
 
 /// Files (not deleted) whose verdict carries any of `flags`: each counted
